@@ -1,0 +1,24 @@
+/**
+ * `@batchactions/state-sequelize`: a Sequelize `StateStore` and
+ * `DistributedStateStore` for `@batchactions/core`.
+ *
+ * @packageDocumentation
+ */
+export { SequelizeStateStore } from './store/SequelizeStateStore';
+export type { SequelizeStateStoreOptions, UpdateBatchOptions } from './store/SequelizeStateStore';
+export type { RecordBufferOptions } from './store/RecordBuffer';
+export type { StoreModels } from './store/models';
+export type { Tables } from './store/dialects/types';
+
+export { JobEntity, BatchEntity, RecordEntity, Version, STATE_ENTITIES, JOBS_TABLE, BATCHES_TABLE, RECORDS_TABLE } from './entities';
+export { JobMapper, BatchMapper, RecordMapper } from './mappers';
+export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord } from './mappers';
+
+export { StateStoreError, InvalidInputError, PersistenceError, NotFoundError, LeaseLostError } from './errors';
+export type { ErrorContext } from './errors';
+
+export type {
+  JobStatus, BatchStatus, RecordStatus, RawRecord, ParsedRecord, ValidationError, ValidationErrorCode, ErrorSeverity,
+  ErrorCategory, ProcessedRecord, Batch, JobConfig, JobState, JobProgress, BatchState, BatchReservation,
+  ClaimBatchResult, DistributedJobStatus, StateStore, DistributedStateStore,
+} from './ports';

@@ -1,0 +1,83 @@
+import { InvalidInputError, type ErrorContext } from '../errors';
+
+/**
+ * Serialises a JSON-like value, refusing what JSON would silently change:
+ * functions, symbols, BigInts, non-finite numbers, circular references, Maps,
+ * Sets and other values whose contents `JSON.stringify` drops. `undefined`
+ * object properties are omitted, as JSON does. Objects with `toJSON` (Dates)
+ * are stored as what `toJSON` returns.
+ *
+ * @throws InvalidInputError naming the path of the first offending value.
+ */
+export function encodeJson(value: unknown, field: string, context: ErrorContext): string {
+  checkJsonValue(value, field, context, new Set());
+  return JSON.stringify(value);
+}
+
+function reject(what: string, path: string, context: ErrorContext): never {
+  throw new InvalidInputError(`${path} is ${what}, which JSON cannot hold`, { ...context, field: path });
+}
+
+function checkJsonValue(value: unknown, path: string, context: ErrorContext, seen: Set<object>): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return;
+    case 'number':
+      if (!Number.isFinite(value)) reject(String(value), path, context);
+      return;
+    case 'undefined':
+      return;
+    case 'bigint':
+      reject('a BigInt', path, context);
+    // falls through (reject never returns)
+    case 'function':
+      reject('a function', path, context);
+    // falls through
+    case 'symbol':
+      reject('a symbol', path, context);
+    // falls through
+    case 'object': {
+      if (value === null) return;
+      if (seen.has(value)) reject('a circular reference', path, context);
+      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
+      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+        reject(`a ${value.constructor.name}`, path, context);
+      }
+      if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) reject('binary data', path, context);
+      if (value instanceof RegExp) reject('a RegExp', path, context);
+      seen.add(value);
+      if (Array.isArray(value)) {
+        for (let i = 0; i < value.length; i++) {
+          const item: unknown = value[i];
+          if (item === undefined) reject('undefined inside an array', `${path}[${i}]`, context);
+          checkJsonValue(item, `${path}[${i}]`, context, seen);
+        }
+      } else {
+        for (const key of Object.keys(value)) {
+          checkJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, context, seen);
+        }
+      }
+      seen.delete(value);
+      return;
+    }
+  }
+}
+
+/**
+ * Reads a JSON column: drivers return objects (model reads, most dialects) or
+ * strings (SQLite raw reads, MariaDB `longtext`).
+ */
+export function decodeJson(value: unknown): unknown {
+  if (typeof value === 'string') return JSON.parse(value);
+  return value;
+}
+
+/** Reads a BIGINT or INTEGER column (PostgreSQL returns BIGINT as a string). */
+export function toNumber(value: unknown): number | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (typeof value === 'number') return value;
+  if (typeof value === 'bigint') return Number(value);
+  const n = Number(value);
+  return Number.isNaN(n) ? undefined : n;
+}

@@ -1,0 +1,42 @@
+import { driverError } from './driver';
+import type { Dialect } from './types';
+
+const TRANSIENT_ERRNOS = new Set([
+  1213, // ER_LOCK_DEADLOCK
+  1205, // ER_LOCK_WAIT_TIMEOUT
+]);
+
+/**
+ * MySQL 8 and MariaDB 10.6+, through either the `mysql` (mysql2) or the
+ * `mariadb` Sequelize dialect. No `UPDATE … RETURNING` (MariaDB refuses it), so a
+ * claim is `SELECT … FOR UPDATE SKIP LOCKED` then `UPDATE` in one transaction;
+ * Sequelize drops `skipLocked` on these dialects, so the clause is written here.
+ */
+export const mysql: Dialect = {
+  names: ['mysql', 'mariadb'],
+  updateReturning: false,
+  rowLocks: true,
+  singleWriter: false,
+  maxBindParams: 65535,
+  skipLocked: ' FOR UPDATE SKIP LOCKED',
+  insertInto: (table) => `INSERT INTO ${table}`,
+  quote: (id) => `\`${id.replace(/`/g, '``')}\``,
+  nowMs: `CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)`,
+  // MariaDB's JSON is LONGTEXT; the cast keeps drivers from decoding it.
+  jsonText: (column) => `CAST(${column} AS CHAR)`,
+  bool: (value) => (value ? '1' : '0'),
+  onConflictUpdate(_table, keys, update, raw = {}) {
+    const sets = [
+      ...update.map((c) => `${mysql.quote(c)} = VALUES(${mysql.quote(c)})`),
+      ...Object.entries(raw).map(([c, sql]) => `${mysql.quote(c)} = ${sql.replace(/\$old\./g, '')}`),
+    ];
+    // A no-op assignment keeps existing rows unchanged without INSERT IGNORE,
+    // which would also swallow truncation and constraint errors.
+    if (sets.length === 0) sets.push(`${mysql.quote(keys[0] as string)} = ${mysql.quote(keys[0] as string)}`);
+    return ` ON DUPLICATE KEY UPDATE ${sets.join(', ')}`;
+  },
+  isTransient(error) {
+    const errno = driverError(error)?.errno;
+    return typeof errno === 'number' && TRANSIENT_ERRNOS.has(errno);
+  },
+};

@@ -1,0 +1,32 @@
+import { driverError } from './driver';
+import type { Dialect } from './types';
+
+/**
+ * SQLite 3.35+: `ON CONFLICT`, `UPDATE … RETURNING`; no row locks — writers are
+ * serialised by `BEGIN IMMEDIATE` and a busy timeout.
+ */
+export const sqlite: Dialect = {
+  names: ['sqlite'],
+  updateReturning: true,
+  rowLocks: false,
+  singleWriter: true,
+  maxBindParams: 32766,
+  skipLocked: '',
+  insertInto: (table) => `INSERT INTO ${table} AS cur`,
+  quote: (id) => `"${id.replace(/"/g, '""')}"`,
+  nowMs: `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`,
+  jsonText: (column) => column,
+  bool: (value) => (value ? '1' : '0'),
+  onConflictUpdate(_table, keys, update, raw = {}) {
+    const target = `(${keys.map(sqlite.quote).join(', ')})`;
+    const sets = [
+      ...update.map((c) => `${sqlite.quote(c)} = excluded.${sqlite.quote(c)}`),
+      ...Object.entries(raw).map(([c, sql]) => `${sqlite.quote(c)} = ${sql.replace(/\$old\./g, 'cur.')}`),
+    ];
+    return sets.length === 0 ? ` ON CONFLICT ${target} DO NOTHING` : ` ON CONFLICT ${target} DO UPDATE SET ${sets.join(', ')}`;
+  },
+  isTransient(error) {
+    const code = driverError(error)?.code;
+    return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
+  },
+};

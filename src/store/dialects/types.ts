@@ -1,0 +1,60 @@
+/**
+ * What differs between databases, in one small adapter per dialect. The store
+ * reads capability flags and calls these builders; it never branches on a
+ * dialect's name.
+ *
+ * Every builder is a pure function of table names (already quoted and
+ * qualified) and returns SQL with `$1…$n` bind parameters, which Sequelize
+ * passes to the driver as parameters (never spliced into the text).
+ */
+
+/** Quoted, schema-qualified table names of one store. */
+export interface Tables {
+  readonly jobs: string;
+  readonly batches: string;
+  readonly records: string;
+}
+
+/** A dialect's capabilities and syntax. */
+export interface Dialect {
+  /** Sequelize dialect names this adapter serves. */
+  readonly names: readonly string[];
+
+  /** `UPDATE … RETURNING` works: a claim is one statement. */
+  readonly updateReturning: boolean;
+  /** Row locks are taken and `FOR UPDATE SKIP LOCKED` is honoured. */
+  readonly rowLocks: boolean;
+  /** One writer at a time for the whole database (SQLite): transactions start `IMMEDIATE`. */
+  readonly singleWriter: boolean;
+  /** Most bind parameters one statement may carry. */
+  readonly maxBindParams: number;
+
+  /** The row-lock clause that skips rows other transactions hold (`''` where there are no row locks). */
+  readonly skipLocked: string;
+  /** `INSERT INTO table`, aliased `cur` where the dialect lets `onConflictUpdate` refer to the old row that way. */
+  insertInto(table: string): string;
+
+  /** Quotes an identifier. */
+  quote(identifier: string): string;
+  /** An SQL expression for the database clock, in epoch milliseconds (an integer). */
+  readonly nowMs: string;
+  /** An SQL expression reading a JSON column as text, whatever the driver would decode. */
+  jsonText(column: string): string;
+  /** A boolean literal. */
+  bool(value: boolean): string;
+
+  /**
+   * Completes `INSERT INTO t (cols) VALUES …` so that a row whose `keys`
+   * already exist gets `update` columns from the new row instead (the new
+   * value, or an SQL expression given as `{ col: sql }` in which `$old.col`
+   * is the existing row's value).
+   * An empty `update` list makes the insert a no-op for existing rows.
+   */
+  onConflictUpdate(table: string, keys: readonly string[], update: readonly string[], raw?: Readonly<Record<string, string>>): string;
+
+  /**
+   * Whether an error from the driver is transient for idempotent operations:
+   * deadlock, serialization failure, lock wait timeout, database busy.
+   */
+  isTransient(error: unknown): boolean;
+}
