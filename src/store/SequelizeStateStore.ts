@@ -352,7 +352,7 @@ export class SequelizeStateStore implements DistributedStateStore {
             const [row] = await this.select<ClaimedRow>(this.sql.claimSelect(), [jobId], tx);
             if (row) await this.exec(this.sql.claimUpdate(), [jobId, row.batchId, workerId, toNumber(row.claimedAt)], tx);
             return row;
-          }, Transaction.ISOLATION_LEVELS.READ_COMMITTED);
+          });
         }
         if (claimed) {
           return {
@@ -588,10 +588,11 @@ export class SequelizeStateStore implements DistributedStateStore {
    * Runs `fn` in a transaction. SQLite: `BEGIN IMMEDIATE` (take the write lock
    * up front), one transaction at a time per Sequelize instance.
    */
-  private async transaction<T>(fn: (tx: Transaction) => Promise<T>, isolationLevel?: Transaction.ISOLATION_LEVELS): Promise<T> {
-    if (!this.dialect.singleWriter) {
-      return this.sequelize.transaction({ ...(isolationLevel ? { isolationLevel } : {}) }, fn);
-    }
+  private async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
+    // No isolation level is set: Sequelize sets it per session on MySQL,
+    // which would leak into the application's later use of the connection.
+    // Row locks (FOR UPDATE SKIP LOCKED) read the latest committed rows anyway.
+    if (!this.dialect.singleWriter) return this.sequelize.transaction(fn);
     let lock = sqliteLocks.get(this.sequelize);
     if (!lock) sqliteLocks.set(this.sequelize, (lock = { tail: Promise.resolve() }));
     const run = lock.tail.then(() =>
