@@ -1,0 +1,59 @@
+import 'reflect-metadata';
+import { Sequelize } from 'sequelize';
+import { BATCH_COLUMNS, JOB_COLUMNS, RECORD_COLUMNS, Sql } from '../../src/store/sql';
+import { dialectFor } from '../../src/store/dialects';
+import { defineStoreModels } from '../../src/store/models';
+
+const fieldsOf = (model: { getAttributes(): Record<string, { field?: string }> }): string[] =>
+  Object.values(model.getAttributes()).map((a) => a.field as string);
+
+describe('SQL builders', () => {
+  const sequelize = new Sequelize({ dialect: 'sqlite', storage: ':memory:', logging: false });
+  const models = defineStoreModels(sequelize, { tablePrefix: 'p_', schema: undefined });
+  afterAll(() => sequelize.close());
+
+  it('write exactly the columns the entities define', () => {
+    expect(fieldsOf(models.Record).sort()).toEqual([...RECORD_COLUMNS].sort());
+    expect(fieldsOf(models.Job)).toEqual(expect.arrayContaining([...JOB_COLUMNS, 'created_at', 'updated_at', 'version']));
+    expect(fieldsOf(models.Batch)).toEqual(
+      expect.arrayContaining([...BATCH_COLUMNS, 'worker_id', 'claimed_at', 'version']),
+    );
+  });
+
+  it('give per-store tables and index names', () => {
+    expect(models.Job.getTableName()).toBe('p_bulkimport_jobs');
+    const indexes = (models.Batch.options.indexes ?? []).map((i) => i.name);
+    expect(indexes).toEqual(['p_bulkimport_batches_claim_idx']);
+  });
+
+  it.each(['postgres', 'mysql', 'mariadb', 'sqlite'])('%s: bind parameters are numbered without gaps', (name) => {
+    const dialect = dialectFor(name);
+    expect(dialect).toBeDefined();
+    const q = dialect!.quote;
+    const sql = new Sql(dialect!, { jobs: q('j'), batches: q('b'), records: q('r') });
+    const statements = [
+      sql.upsertRecords(3), sql.upsertJob(), sql.insertBatches(2, true), sql.insertBatches(2, false),
+      sql.insertUnindexedBatch(), sql.updateBatch(true, false), sql.updateBatch(false, true), sql.claimSelect(),
+      sql.claimUpdate(), sql.releaseBatch(), sql.heartbeatBatch(), sql.reclaimStale(), sql.finalizeJob(),
+      sql.selectRecordsByStatus(2), sql.selectFirstRecordOfBatches(3),
+    ];
+    if (dialect!.updateReturning) statements.push(sql.claimReturning());
+    for (const statement of statements) {
+      const numbers = [...statement.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
+      const max = Math.max(0, ...numbers);
+      expect(new Set(numbers).size).toBe(max);
+      expect(statement).not.toMatch(/\$old/);
+    }
+    expect(sql.upsertRecords(2)).toContain('$18');
+  });
+
+  it('claims skip locked rows where the dialect has row locks', () => {
+    const pg = dialectFor('postgres')!;
+    const my = dialectFor('mariadb')!;
+    const lite = dialectFor('sqlite')!;
+    const tables = { jobs: 'j', batches: 'b', records: 'r' };
+    expect(new Sql(pg, tables).claimReturning()).toContain('FOR UPDATE SKIP LOCKED');
+    expect(new Sql(my, tables).claimSelect()).toContain('FOR UPDATE SKIP LOCKED');
+    expect(new Sql(lite, tables).claimReturning()).not.toContain('FOR UPDATE');
+  });
+});
