@@ -5,7 +5,9 @@
  * @packageDocumentation
  */
 export { SequelizeStateStore } from './store/SequelizeStateStore';
-export type { SequelizeStateStoreOptions, UpdateBatchOptions } from './store/SequelizeStateStore';
+export type {
+  SequelizeStateStoreOptions, UpdateBatchOptions, ListJobsOptions, JobSummary, PurgeJobsOptions,
+} from './store/SequelizeStateStore';
 export type { RecordBufferOptions } from './store/RecordBuffer';
 export type { StoreModels } from './store/models';
 export type { Tables } from './store/dialects/types';
@@ -16,6 +18,11 @@ export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord 
 
 export { StateStoreError, InvalidInputError, PersistenceError, NotFoundError, LeaseLostError } from './errors';
 export type { ErrorContext } from './errors';
+
+export {
+  migrate, pendingMigrations, executedMigrations, migrationDdl, createMigrator, SCHEMA_MIGRATIONS, MIGRATIONS_TABLE,
+} from './migrations';
+export type { MigrationOptions, MigrationDdlOptions, SchemaLocation, SchemaMigration, DdlStatement } from './migrations';
 
 export type {
   JobStatus, BatchStatus, RecordStatus, RawRecord, ParsedRecord, ValidationError, ValidationErrorCode, ErrorSeverity,

@@ -6,11 +6,11 @@ import { toNumber } from '../mappers/json';
 import { RecordMapper, type RecordRow, type StoredRecord } from '../mappers/RecordMapper';
 import type { StoredBatch } from '../mappers/BatchMapper';
 import {
-  BATCH_STATUSES, checkCount, checkDuration, checkId, checkObject, checkStatus,
+  BATCH_STATUSES, checkCount, checkDuration, checkId, checkObject, checkStatus, JOB_STATUSES,
 } from '../mappers/validate';
 import type {
   Batch, BatchState, BatchStatus, ClaimBatchResult, DistributedJobStatus, DistributedStateStore, JobProgress,
-  JobState, ProcessedRecord,
+  JobState, JobStatus, ProcessedRecord,
 } from '../ports';
 import { dialectFor, SUPPORTED_DIALECTS, type Dialect, type Tables } from './dialects';
 import { defineStoreModels, type StoreModels } from './models';
@@ -55,6 +55,58 @@ export interface UpdateBatchOptions {
    */
   readonly workerId?: string;
 }
+
+/** Options of {@link SequelizeStateStore.listJobs}. */
+export interface ListJobsOptions {
+  /** Only jobs with one of these statuses. Default: all. */
+  readonly status?: JobStatus | readonly JobStatus[];
+  /** Page size, 1–1000. Default 50. */
+  readonly limit?: number;
+  /** Jobs to skip (newest first). Default 0. */
+  readonly offset?: number;
+}
+
+/** One job as {@link SequelizeStateStore.listJobs} returns it. Times are epoch ms. */
+export interface JobSummary {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly distributed: boolean;
+  readonly totalRecords: number;
+  readonly startedAt?: number;
+  readonly completedAt?: number;
+  /** When the job row was first saved (database clock). */
+  readonly createdAt: number;
+  /** When the job row was last saved or finalized (database clock). */
+  readonly updatedAt: number;
+  /** Batch counts by status; `total` is the number of batch rows. */
+  readonly batches: {
+    readonly total: number;
+    readonly pending: number;
+    readonly processing: number;
+    readonly paused: number;
+    readonly completed: number;
+    readonly failed: number;
+  };
+  /**
+   * Records processed and failed, summed from the batches' counts (as set by
+   * `updateBatchState`, so a batch in progress counts 0 until it reports).
+   * `getProgress` gives exact record counts for one job.
+   */
+  readonly processedRecords: number;
+  readonly failedRecords: number;
+}
+
+/** Options of {@link SequelizeStateStore.purgeJobs}. */
+export interface PurgeJobsOptions {
+  /** Jobs that finished (`completedAt`, else last update) more than this many ms ago, by the database clock. */
+  readonly olderThanMs: number;
+  /** Statuses eligible for purging. Default the terminal ones: COMPLETED, ABORTED, FAILED. */
+  readonly statuses?: readonly JobStatus[];
+  /** Most rows one DELETE statement removes, 1–100,000. Default 1,000. */
+  readonly chunkSize?: number;
+}
+
+const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['COMPLETED', 'ABORTED', 'FAILED'];
 
 /** Progress counts of a job, in the shape `getProgress` returns. */
 type Counts = Record<string, number>;
@@ -495,6 +547,102 @@ export class SequelizeStateStore implements DistributedStateStore {
         return (await this.affected(this.sql.deleteJobRows('jobs'), [jobId], tx)) > 0;
       }),
     );
+  }
+
+  /**
+   * A page of job summaries, newest (by creation) first, with batch counts
+   * by status, from one aggregate query over the page. Not part of the
+   * engine's port (for operators and the CLI).
+   * @throws InvalidInputError for an unknown status or a bad limit/offset.
+   */
+  async listJobs(options: ListJobsOptions = {}): Promise<JobSummary[]> {
+    const context: ErrorContext = { operation: 'listJobs' };
+    const given = options.status === undefined ? [] : Array.isArray(options.status) ? options.status : [options.status];
+    const statuses = given.map((s, i) => checkStatus<JobStatus>(s, JOB_STATUSES, `options.status[${i}]`, context));
+    const limit = checkCount(options.limit ?? 50, 'options.limit', context);
+    if (limit < 1 || limit > 1000) throw new InvalidInputError('options.limit must be from 1 to 1000', { ...context, field: 'options.limit' });
+    const offset = checkCount(options.offset ?? 0, 'options.offset', context);
+    await this.flushRecords();
+    return this.guard(context, async () => {
+      const rows = await this.select(this.sql.listJobs(statuses.length, limit, offset), [...statuses]);
+      return rows.map((r) => {
+        const n = (key: string): number => toNumber(r[key]) ?? 0;
+        const startedAt = toNumber(r.startedAt);
+        const completedAt = toNumber(r.completedAt);
+        return {
+          id: String(r.id),
+          status: String(r.status) as JobStatus,
+          distributed: isTrue(r.distributed),
+          totalRecords: n('totalRecords'),
+          ...(startedAt !== undefined ? { startedAt } : {}),
+          ...(completedAt !== undefined ? { completedAt } : {}),
+          createdAt: n('createdAt'),
+          updatedAt: n('updatedAt'),
+          batches: {
+            total: n('batches'), pending: n('pending'), processing: n('processing'), paused: n('paused'),
+            completed: n('completed'), failed: n('failed'),
+          },
+          processedRecords: n('processedRecords'),
+          failedRecords: n('failedRecords'),
+        };
+      });
+    });
+  }
+
+  /**
+   * Deletes jobs (with their batches and records) whose status is one of
+   * `statuses` (default terminal) and that finished more than `olderThanMs`
+   * ago. Works in bounded steps, each its own statement: jobs are taken a
+   * page at a time, a job's records and batches are deleted at most
+   * `chunkSize` rows per statement, and the job row goes last, only if it
+   * is still eligible. Interrupted, it leaves whole jobs or jobs with some
+   * rows gone; running it again finishes them. Not part of the engine's port.
+   * @returns how many jobs were deleted.
+   */
+  async purgeJobs(options: PurgeJobsOptions): Promise<number> {
+    const context: ErrorContext = { operation: 'purgeJobs' };
+    checkObject(options, 'options', context);
+    const age = Math.floor(checkDuration(options.olderThanMs, 'options.olderThanMs', context));
+    const statuses = (options.statuses ?? TERMINAL_JOB_STATUSES).map((s, i) =>
+      checkStatus<JobStatus>(s, JOB_STATUSES, `options.statuses[${i}]`, context));
+    if (statuses.length === 0) throw new InvalidInputError('options.statuses must not be empty', { ...context, field: 'options.statuses' });
+    const chunk = checkCount(options.chunkSize ?? 1000, 'options.chunkSize', context);
+    if (chunk < 1 || chunk > 100_000) {
+      throw new InvalidInputError('options.chunkSize must be from 1 to 100000', { ...context, field: 'options.chunkSize' });
+    }
+    await this.flushRecords();
+    return this.guard(context, async () => {
+      let deleted = 0;
+      const tried = new Set<string>();
+      for (;;) {
+        const ids = (await this.select<{ id: string }>(this.sql.selectPurgeableJobs(statuses.length, Math.min(chunk, 100)), [age, ...statuses]))
+          .map((r) => String(r.id))
+          .filter((id) => !tried.has(id));
+        if (ids.length === 0) return deleted;
+        for (const id of ids) {
+          tried.add(id);
+          for (const table of ['records', 'batches'] as const) {
+            for (;;) {
+              const [edge] = await this.select<{ k: unknown }>(this.sql.chunkBoundary(table, chunk), [id]);
+              if (!edge) {
+                await this.retrying(() => this.affected(this.sql.deleteJobRows(table), [id]));
+                break;
+              }
+              await this.retrying(() => this.affected(this.sql.deleteJobRowsUpTo(table), [id, edge.k]));
+            }
+          }
+          deleted += await this.retrying(() => this.affected(this.sql.deletePurgeableJob(statuses.length), [id, age, ...statuses]));
+        }
+      }
+    });
+  }
+
+  /** The database clock in epoch ms (the clock leases and `updatedAt` use). Not part of the engine's port. */
+  async databaseTime(): Promise<number> {
+    return this.guard({ operation: 'databaseTime' }, async () => {
+      const [row] = await this.select<{ now: unknown }>(this.sql.selectNow(), []);
+      return toNumber(row?.now) ?? Date.now();
+    });
   }
 
   // ---------------------------------------------------------------- internals
