@@ -1,0 +1,215 @@
+/**
+ * Versioned migrations on every database: 001 creates exactly what
+ * `initialize()` creates, the upgrade 001 → 002 keeps data, `migrate()` adopts
+ * tables made by `initialize()`, the DDL script a DBA would run gives the same
+ * result, and (PostgreSQL) a schema is honoured.
+ */
+import type { Sequelize } from 'sequelize';
+import {
+  createMigrator, executedMigrations, InvalidInputError, migrate, migrationDdl, pendingMigrations, PersistenceError,
+  SCHEMA_MIGRATIONS, SequelizeStateStore,
+} from '../../src';
+import { DATABASES, uniquePrefix, type TestDatabase } from '../helpers/databases';
+import { connect, dropTables, expectImported, smallImport } from './support';
+
+const ALL = SCHEMA_MIGRATIONS.map((m) => m.name);
+const TABLES = ['bulkimport_jobs', 'bulkimport_batches', 'bulkimport_records'];
+
+/** DDL statements a connection ran (CREATE TABLE / CREATE INDEX / ADD INDEX), prefix replaced by `<p>`. */
+function ddlOf(log: string[], prefix: string): string[] {
+  return log
+    .map((l) => l.replace(/^Executing \([^)]*\): /, '').trim().replace(/;$/, ''))
+    .filter((sql) => /^(CREATE TABLE|CREATE INDEX|ALTER TABLE .* ADD INDEX)/.test(sql))
+    .filter((sql) => !sql.includes('bulkimport_migrations'))
+    .map((sql) => sql.split(prefix).join('<p>'))
+    .sort();
+}
+
+/** Columns (type, null, default, pk) and secondary indexes (name without prefix, columns) of a prefix's tables. */
+async function shapeOf(sequelize: Sequelize, prefix: string, schema?: string): Promise<unknown> {
+  const qi = sequelize.getQueryInterface();
+  const out: Record<string, unknown> = {};
+  for (const t of TABLES) {
+    const tableName = `${prefix}${t}`;
+    const columns = await qi.describeTable(tableName, schema ? { schema } : undefined);
+    const indexes = (await qi.showIndex((schema ? { tableName, schema } : tableName) as string)) as Array<{
+      name: string; primary?: boolean; fields: Array<{ attribute: string }>;
+    }>;
+    out[t] = {
+      columns: Object.fromEntries(Object.entries(columns).map(([name, c]) => [
+        name, { type: c.type, allowNull: c.allowNull, defaultValue: c.defaultValue, primaryKey: c.primaryKey },
+      ])),
+      indexes: indexes
+        .filter((i) => !i.primary && i.name !== 'PRIMARY' && !i.name.startsWith('sqlite_autoindex') && !i.name.endsWith('_pkey'))
+        .map((i) => [i.name.split(prefix).join('<p>'), i.fields.map((f) => f.attribute)])
+        .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+    };
+  }
+  return out;
+}
+
+describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migrations on %s', (_name, db) => {
+  let sequelize: Sequelize;
+  const log: string[] = [];
+  const prefixes: Array<[string, string | undefined]> = [];
+  const prefix = (tag: string, schema?: string): string => {
+    const p = uniquePrefix(tag);
+    prefixes.push([p, schema]);
+    return p;
+  };
+
+  beforeAll(() => {
+    sequelize = connect(db, { logging: (sql: string) => void log.push(sql) });
+  });
+
+  afterAll(async () => {
+    for (const [p, schema] of prefixes) await dropTables(sequelize, p, schema);
+    await sequelize.close();
+  });
+
+  test('001 creates exactly the tables, columns, keys and indexes initialize() creates', async () => {
+    const a = prefix('mi');
+    const b = prefix('mm');
+    log.length = 0;
+    await new SequelizeStateStore(sequelize, { tablePrefix: a }).initialize();
+    const fromEntities = ddlOf(log, a);
+    log.length = 0;
+    expect(await migrate(sequelize, { tablePrefix: b, to: '001_initial' })).toEqual(['001_initial']);
+    const fromMigration = ddlOf(log, b);
+    expect(fromEntities.length).toBeGreaterThanOrEqual(6);
+    expect(fromMigration).toEqual(fromEntities);
+    expect(await shapeOf(sequelize, b)).toEqual(await shapeOf(sequelize, a));
+  });
+
+  test('the latest migrated schema has every column and index initialize() creates (the store can run on it)', async () => {
+    const a = prefix('mI');
+    const b = prefix('mL');
+    await new SequelizeStateStore(sequelize, { tablePrefix: a }).initialize();
+    await migrate(sequelize, { tablePrefix: b });
+    const entities = (await shapeOf(sequelize, a)) as Record<string, { columns: object; indexes: unknown[] }>;
+    const latest = (await shapeOf(sequelize, b)) as Record<string, { columns: object; indexes: unknown[] }>;
+    for (const t of TABLES) {
+      expect(latest[t]?.columns).toEqual(entities[t]?.columns);
+      for (const index of entities[t]?.indexes ?? []) expect(latest[t]?.indexes).toContainEqual(index);
+    }
+  });
+
+  test('upgrade from the first schema version: data written at 001 survives 002 and the store keeps working', async () => {
+    const p = prefix('mu');
+    expect(await migrate(sequelize, { tablePrefix: p, to: '001_initial' })).toEqual(['001_initial']);
+    expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(['001_initial']);
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(ALL.slice(1));
+    const store = new SequelizeStateStore(sequelize, { tablePrefix: p });
+    const first = await smallImport(store);
+    const recordsBefore = await store.getProcessedRecords(first.jobId);
+
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(ALL.slice(1));
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual([]);
+    expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(ALL);
+    const shape = (await shapeOf(sequelize, p)) as Record<string, { indexes: unknown[] }>;
+    expect(shape.bulkimport_jobs?.indexes).toContainEqual(['<p>bulkimport_jobs_status_updated_idx', ['status', 'updated_at']]);
+
+    expect(await store.getJobState(first.jobId)).toEqual(first.state);
+    expect(await store.getProcessedRecords(first.jobId)).toEqual(recordsBefore);
+    const second = await smallImport(store, { batches: 3 });
+    expectImported(second.state, second.jobId, 3);
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual([]);
+  });
+
+  test('migrate() on tables made by initialize() adopts them (baseline) and keeps their data', async () => {
+    const p = prefix('mb');
+    const store = new SequelizeStateStore(sequelize, { tablePrefix: p });
+    await store.initialize();
+    const before = await smallImport(store);
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(ALL);
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(ALL);
+    expect(await store.getJobState(before.jobId)).toEqual(before.state);
+    expect(await store.getProcessedRecords(before.jobId)).toHaveLength(6);
+    // and initialize() after migrate() is harmless too
+    await store.initialize();
+    const after = await smallImport(store);
+    expectImported(after.state, after.jobId);
+  });
+
+  test('migrate() refuses an existing table of another shape and records nothing', async () => {
+    const p = prefix('mx');
+    await sequelize.query(`CREATE TABLE ${sequelize.getQueryInterface().quoteIdentifier(`${p}bulkimport_jobs`)} (id VARCHAR(10) PRIMARY KEY)`);
+    const error = await migrate(sequelize, { tablePrefix: p }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PersistenceError);
+    expect((error as Error).message).toMatch(/lacks column\(s\) status, config/);
+    expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual([]);
+  });
+
+  test('the DDL script, run by hand, gives the migrated schema and records the versions', async () => {
+    const p = prefix('md');
+    const ref = prefix('mr');
+    const script = migrationDdl(sequelize, { tablePrefix: p });
+    for (const statement of script.split(/;\n/).map((s) => s.replace(/^--.*$/gm, '').trim()).filter(Boolean)) {
+      await sequelize.query(statement);
+    }
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual([]);
+    expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(ALL);
+    await migrate(sequelize, { tablePrefix: ref });
+    expect(await shapeOf(sequelize, p)).toEqual(await shapeOf(sequelize, ref));
+    const run = await smallImport(new SequelizeStateStore(sequelize, { tablePrefix: p }));
+    expectImported(run.state, run.jobId);
+    // only what comes after a version
+    const rest = migrationDdl(sequelize, { tablePrefix: p, after: '001_initial' });
+    expect(rest).toContain('bulkimport_jobs_status_updated_idx');
+    expect(rest).not.toMatch(/CREATE TABLE IF NOT EXISTS \S*bulkimport_jobs/);
+  });
+
+  test('002 can be reverted through createMigrator() and applied again', async () => {
+    const p = prefix('mv');
+    await migrate(sequelize, { tablePrefix: p });
+    const umzug = await createMigrator(sequelize, { tablePrefix: p });
+    expect((await umzug.down()).map((m) => m.name)).toEqual(['002_jobs_status_updated_idx']);
+    const shape = (await shapeOf(sequelize, p)) as Record<string, { indexes: unknown[] }>;
+    expect(shape.bulkimport_jobs?.indexes).toEqual([]);
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx']);
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx']);
+  });
+
+  test('unknown target names are refused', async () => {
+    await expect(migrate(sequelize, { to: 'nope' })).rejects.toBeInstanceOf(InvalidInputError);
+    expect(() => migrationDdl(sequelize, { after: 'nope' })).toThrow(InvalidInputError);
+    await expect(migrate(sequelize, { tablePrefix: 'bad-prefix' })).rejects.toBeInstanceOf(InvalidInputError);
+  });
+
+  if (db.name === 'postgres') {
+    test('a PostgreSQL schema is created and every table, index and the migrations table live in it', async () => {
+      const schema = `mig_${uniquePrefix('s').replace(/_$/, '')}`;
+      const p = prefix('ms', schema);
+      try {
+        expect(await migrate(sequelize, { tablePrefix: p, schema })).toEqual(ALL);
+        const [rows] = await sequelize.query(
+          `SELECT tablename FROM pg_tables WHERE schemaname = '${schema}' ORDER BY tablename`,
+        );
+        expect((rows as Array<{ tablename: string }>).map((r) => r.tablename)).toEqual(
+          ['bulkimport_batches', 'bulkimport_jobs', 'bulkimport_migrations', 'bulkimport_records'].map((t) => `${p}${t}`),
+        );
+        const [idx] = await sequelize.query(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND indexname LIKE '%_idx'`);
+        expect(idx).toHaveLength(4);
+        const store = new SequelizeStateStore(sequelize, { tablePrefix: p, schema });
+        const run = await smallImport(store);
+        expectImported(run.state, run.jobId);
+        expect(await pendingMigrations(sequelize, { tablePrefix: p, schema })).toEqual([]);
+        // nothing landed in the default schema
+        const [leaked] = await sequelize.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE '${p}%' AND schemaname <> '${schema}'`);
+        expect(leaked).toEqual([]);
+        const umzug = await createMigrator(sequelize, { tablePrefix: p, schema });
+        await umzug.down();
+        const [left] = await sequelize.query(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND indexname LIKE '%_idx'`);
+        expect(left).toHaveLength(3);
+      } finally {
+        await sequelize.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+      }
+    });
+  }
+
+  if (db.name === 'sqlite') {
+    test('a schema is refused on SQLite (the store addresses its tables unqualified there)', async () => {
+      await expect(migrate(sequelize, { schema: 'x' })).rejects.toBeInstanceOf(InvalidInputError);
+    });
+  }
+});
