@@ -19,6 +19,11 @@ export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord 
 export { StateStoreError, InvalidInputError, PersistenceError, NotFoundError, LeaseLostError } from './errors';
 export type { ErrorContext } from './errors';
 
+export {
+  migrate, pendingMigrations, executedMigrations, migrationDdl, createMigrator, SCHEMA_MIGRATIONS, MIGRATIONS_TABLE,
+} from './migrations';
+export type { MigrationOptions, MigrationDdlOptions, SchemaLocation, SchemaMigration, DdlStatement } from './migrations';
+
 export type {
   JobStatus, BatchStatus, RecordStatus, RawRecord, ParsedRecord, ValidationError, ValidationErrorCode, ErrorSeverity,
   ErrorCategory, ProcessedRecord, Batch, JobConfig, JobState, JobProgress, BatchState, BatchReservation,
