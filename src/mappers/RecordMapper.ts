@@ -1,7 +1,7 @@
 import type { ErrorContext } from '../errors';
 import type { ProcessedRecord, RecordStatus, ValidationError } from '../ports';
 import { decodeJson, encodeJson, toNumber } from './json';
-import { RECORD_STATUSES, checkCount, checkId, checkObject, checkOptionalCount, checkStatus } from './validate';
+import { RECORD_STATUSES, checkArray, checkCount, checkId, checkObject, checkOptionalCount, checkStatus } from './validate';
 
 /** A record as written: JSON columns already encoded. Keys are `RecordEntity` attributes. */
 export interface RecordRow {
@@ -43,13 +43,14 @@ export class RecordMapper {
     const recordIndex = checkCount(record.index, 'record.index', context);
     const status = checkStatus<RecordStatus>(record.status, RECORD_STATUSES, 'record.status', context);
     checkObject(record.raw, 'record.raw', context);
-    if (!Array.isArray(record.errors)) checkObject(record.errors, 'record.errors (an array)', context);
+    checkArray(record.errors, 'record.errors', context);
     let processingError: string | null = null;
     if (record.processingError !== undefined && record.processingError !== null) {
       if (typeof record.processingError !== 'string') {
         checkObject(null, 'record.processingError (a string)', context);
       }
-      processingError = JSON.stringify(record.processingError);
+      // Through encodeJson, like every JSON column: a lone surrogate is refused here too.
+      processingError = encodeJson(record.processingError, 'record.processingError', context);
     }
     return {
       jobId: checkId(jobId, 'jobId', context),

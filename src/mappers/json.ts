@@ -1,11 +1,15 @@
 import { InvalidInputError, type ErrorContext } from '../errors';
+import { LONE_SURROGATE } from './validate';
 
 /**
  * Serialises a JSON-like value, refusing what JSON would silently change:
  * functions, symbols, BigInts, non-finite numbers, circular references, Maps,
- * Sets and other values whose contents `JSON.stringify` drops. `undefined`
- * object properties are omitted, as JSON does. Objects with `toJSON` (Dates)
- * are stored as what `toJSON` returns.
+ * Sets and other values whose contents `JSON.stringify` drops, and strings
+ * (values or keys) holding a lone UTF-16 surrogate, which not every database
+ * accepts in JSON (see `LONE_SURROGATE`). NUL characters are kept: they are
+ * written as the `\u0000` escape, which every dialect's JSON column stores.
+ * `undefined` object properties are omitted, as JSON does. Objects with
+ * `toJSON` (Dates) are stored as what `toJSON` returns.
  *
  * @throws InvalidInputError naming the path of the first offending value.
  */
@@ -21,6 +25,8 @@ function reject(what: string, path: string, context: ErrorContext): never {
 function checkJsonValue(value: unknown, path: string, context: ErrorContext, seen: Set<object>): void {
   switch (typeof value) {
     case 'string':
+      if (LONE_SURROGATE.test(value)) reject('a string with a lone UTF-16 surrogate', path, context);
+      return;
     case 'boolean':
       return;
     case 'number':
@@ -55,6 +61,7 @@ function checkJsonValue(value: unknown, path: string, context: ErrorContext, see
         }
       } else {
         for (const key of Object.keys(value)) {
+          if (LONE_SURROGATE.test(key)) reject('a key with a lone UTF-16 surrogate', `${path}[${JSON.stringify(key)}]`, context);
           checkJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, context, seen);
         }
       }

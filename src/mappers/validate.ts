@@ -19,9 +19,13 @@ export const RECORD_STATUSES: ReadonlySet<string> = new Set<RecordStatus>([
   'valid', 'invalid', 'processed', 'failed', 'pending',
 ]);
 
-// A UTF-16 surrogate not part of a pair: it has no UTF-8 encoding, so a driver
-// would silently store U+FFFD instead.
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/**
+ * A UTF-16 surrogate not part of a pair. It has no UTF-8 encoding: a driver
+ * would store U+FFFD in a text column, and MariaDB's `json_valid` refuses its
+ * `\uD800` escape in a JSON column while PostgreSQL and SQLite keep it. The
+ * store refuses it everywhere, so the same input meets the same outcome.
+ */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 function fail(message: string, field: string, context: ErrorContext): never {
   throw new InvalidInputError(message, { ...context, field });
@@ -88,6 +92,12 @@ export function checkObject(value: unknown, field: string, context: ErrorContext
     fail(`${field} must be an object, got ${describeType(value)}`, field, context);
   }
   return value as Record<string, unknown>;
+}
+
+/** An array (of anything: the items are checked where they are encoded). */
+export function checkArray(value: unknown, field: string, context: ErrorContext): readonly unknown[] {
+  if (!Array.isArray(value)) fail(`${field} must be an array, got ${describeType(value)}`, field, context);
+  return value;
 }
 
 /** A string that can be stored as text: no lone surrogates. */
