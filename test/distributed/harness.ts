@@ -1,0 +1,225 @@
+/**
+ * Orchestrator side of the multi-process distributed tests: prepares a job the
+ * way `DistributedImport.prepare()` does, starts worker processes
+ * (worker.ts) at once, kills those that report `hanging`, collects their
+ * IPC messages, and checks the claim log and the store's final state.
+ */
+import { fork, type ChildProcess } from 'child_process';
+import { randomUUID } from 'crypto';
+import * as path from 'path';
+import type { Batch, SequelizeStateStore } from '../../src';
+import { batchFails, pendingRecord, recordFails, type WorkerEnv, type WorkerMessage } from './protocol';
+
+const WORKER = path.join(__dirname, 'worker.ts');
+const TSCONFIG = path.join(__dirname, '..', '..', 'tsconfig.json');
+
+/** A prepared job: its batches as saved. */
+export interface PreparedJob {
+  readonly jobId: string;
+  readonly batches: readonly Batch[];
+  readonly totalRecords: number;
+}
+
+/**
+ * The orchestrator's `prepare()`: `saveBatchRecords` for every batch (pending
+ * records), then one `saveJobState` of the PROCESSING distributed job with all
+ * batches PENDING and their record ranges.
+ */
+export async function prepareJob(
+  store: SequelizeStateStore,
+  options: { totalRecords: number; batchSize: number; parallel?: number },
+): Promise<PreparedJob> {
+  const jobId = `job-${randomUUID()}`;
+  const { totalRecords, batchSize } = options;
+  const batches: Batch[] = [];
+  for (let start = 0, index = 0; start < totalRecords; start += batchSize, index++) {
+    const end = Math.min(totalRecords, start + batchSize) - 1;
+    batches.push({
+      id: randomUUID(), index, status: 'PENDING', records: [], processedCount: 0, failedCount: 0,
+      recordStartIndex: start, recordEndIndex: end,
+    });
+  }
+  let next = 0;
+  const saver = async (): Promise<void> => {
+    while (next < batches.length) {
+      const batch = batches[next++]!;
+      const records = [];
+      for (let i = batch.recordStartIndex!; i <= batch.recordEndIndex!; i++) records.push(pendingRecord(i));
+      await store.saveBatchRecords(jobId, batch.id, records);
+    }
+  };
+  await Promise.all(Array.from({ length: options.parallel ?? 4 }, saver));
+  await store.saveJobState({
+    id: jobId,
+    config: { batchSize, continueOnError: true },
+    status: 'PROCESSING',
+    distributed: true,
+    batches,
+    totalRecords,
+    startedAt: Date.now(),
+  });
+  return { jobId, batches, totalRecords };
+}
+
+/** How to run the workers. */
+export interface RunOptions {
+  readonly dialect: string;
+  /** Connection URL, or the SQLite file. */
+  readonly url: string;
+  readonly prefix: string;
+  readonly jobId: string;
+  readonly workers: number;
+  readonly staleMs: number;
+  readonly mode: 'engine' | 'fenced';
+  readonly failBatches?: boolean;
+  /** Worker number → the claim (1-based) on which it hangs half-way and is killed. */
+  readonly hangAt?: Readonly<Record<number, number>>;
+  /** Give up (kill everything) if the workers are not all connected after this long. Default 180 s. */
+  readonly startTimeoutMs?: number;
+  /** Give up (kill everything) if the workers have not all ended this long after `go`. Default 200 s. */
+  readonly timeoutMs?: number;
+}
+
+/** What happened to one worker process. */
+export interface WorkerOutcome {
+  readonly workerId: string;
+  readonly messages: WorkerMessage[];
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** When the orchestrator sent SIGKILL (epoch ms), if it did. */
+  readonly killedAt?: number;
+}
+
+/** Starts the workers, lets them go at once, and waits for all to end. */
+export async function runWorkers(options: RunOptions): Promise<WorkerOutcome[]> {
+  const children: { workerId: string; child: ChildProcess; messages: WorkerMessage[]; killedAt?: number }[] = [];
+  const exits: Promise<{ code: number | null; signal: NodeJS.Signals | null }>[] = [];
+  let ready = 0;
+  let release!: () => void;
+  const allReady = new Promise<void>((resolve) => (release = resolve));
+  const abort = (): void => {
+    for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
+  };
+  for (let n = 0; n < options.workers; n++) {
+    const workerId = `w${n}-${randomUUID().slice(0, 8)}`;
+    const env: WorkerEnv = {
+      DIST_DIALECT: options.dialect,
+      DIST_URL: options.url,
+      DIST_PREFIX: options.prefix,
+      DIST_JOB_ID: options.jobId,
+      DIST_WORKER_ID: workerId,
+      DIST_STALE_MS: String(options.staleMs),
+      DIST_MODE: options.mode,
+      ...(options.failBatches ? { DIST_FAIL_BATCHES: '1' } : {}),
+      ...(options.hangAt?.[n] ? { DIST_HANG_AT_CLAIM: String(options.hangAt[n]) } : {}),
+    };
+    const child = fork(WORKER, [], {
+      execArgv: ['-r', 'ts-node/register/transpile-only'],
+      env: { ...process.env, ...env, TS_NODE_PROJECT: TSCONFIG, TS_NODE_TRANSPILE_ONLY: 'true' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
+    const entry: (typeof children)[number] = { workerId, child, messages: [] };
+    children.push(entry);
+    exits.push(new Promise((resolve) => child.on('exit', (code, signal) => resolve({ code, signal }))));
+    child.on('message', (message: WorkerMessage) => {
+      entry.messages.push(message);
+      if (message.type === 'ready' && ++ready === options.workers) release();
+      if (message.type === 'hanging') {
+        entry.killedAt = Date.now();
+        child.kill('SIGKILL');
+      }
+      // A worker that died on an error leaves its batch held until it goes
+      // stale: stop the run now rather than wait for the timeout.
+      if (message.type === 'error') abort();
+    });
+  }
+  let timer = setTimeout(abort, options.startTimeoutMs ?? 180_000);
+  try {
+    await Promise.race([allReady, Promise.all(exits)]);
+    clearTimeout(timer);
+    timer = setTimeout(abort, options.timeoutMs ?? 200_000);
+    for (const c of children) if (c.child.connected) c.child.send({ type: 'go' });
+    const ends = await Promise.all(exits);
+    return children.map((c, i) => ({
+      workerId: c.workerId,
+      messages: c.messages,
+      exitCode: ends[i]!.code,
+      signal: ends[i]!.signal,
+      ...(c.killedAt !== undefined ? { killedAt: c.killedAt } : {}),
+    }));
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Messages of one type from every worker, in arrival order per worker. */
+export function messagesOf<T extends WorkerMessage['type']>(
+  outcomes: readonly WorkerOutcome[], type: T,
+): Extract<WorkerMessage, { type: T }>[] {
+  return outcomes.flatMap((o) => o.messages.filter((m): m is Extract<WorkerMessage, { type: T }> => m.type === type));
+}
+
+/**
+ * One worker's tenure of one batch, from the claim log: from `claimedAt` to
+ * the start of its last fenced operation that succeeded (heartbeat or
+ * completion), how it ended.
+ */
+export interface Tenure {
+  readonly workerId: string;
+  readonly batchId: string;
+  readonly claimedAt: number;
+  /** Start of the last operation that proved the worker still held the batch. */
+  readonly lastHeldAt: number;
+  readonly ended: 'done' | 'leaseLost' | 'killed' | 'open';
+}
+
+/** Tenures per batch id, each batch's sorted by `claimedAt`. */
+export function tenures(outcomes: readonly WorkerOutcome[]): Map<string, Tenure[]> {
+  const byBatch = new Map<string, Tenure[]>();
+  for (const o of outcomes) {
+    let current: { batchId: string; claimedAt: number; lastHeldAt: number } | undefined;
+    const close = (ended: Tenure['ended']): void => {
+      if (!current) return;
+      const list = byBatch.get(current.batchId) ?? [];
+      list.push({ workerId: o.workerId, ...current, ended });
+      byBatch.set(current.batchId, list);
+      current = undefined;
+    };
+    for (const m of o.messages) {
+      if (m.type === 'claim') {
+        close('open');
+        current = { batchId: m.batchId, claimedAt: m.claimedAt, lastHeldAt: m.claimedAt };
+      } else if (m.type === 'heartbeat' && current) {
+        current.lastHeldAt = Math.max(current.lastHeldAt, m.startedAt);
+      } else if (m.type === 'done' && current) {
+        current.lastHeldAt = Math.max(current.lastHeldAt, m.startedAt);
+        close('done');
+      } else if (m.type === 'leaseLost') {
+        close('leaseLost');
+      } else if (m.type === 'hanging') {
+        close('killed');
+      }
+    }
+    close('open');
+  }
+  for (const list of byBatch.values()) list.sort((a, b) => a.claimedAt - b.claimedAt);
+  return byBatch;
+}
+
+/** Expected per-batch outcome of a prepared job. */
+export function expectedBatch(batch: Batch, failBatches: boolean): { status: string; processed: number; failed: number } {
+  let failed = 0;
+  for (let i = batch.recordStartIndex!; i <= batch.recordEndIndex!; i++) if (recordFails(i)) failed++;
+  const size = batch.recordEndIndex! - batch.recordStartIndex! + 1;
+  return { status: failBatches && batchFails(batch.index) ? 'FAILED' : 'COMPLETED', processed: size - failed, failed };
+}
+
+/** Human-readable digest of worker errors and exits, for assertion messages. */
+export function describeOutcomes(outcomes: readonly WorkerOutcome[]): string {
+  return outcomes
+    .map((o) => {
+      const errors = o.messages.filter((m) => m.type === 'error').map((m) => (m as { stack?: string; message: string }).stack ?? m.type);
+      return `${o.workerId}: exit ${o.exitCode} signal ${o.signal}${errors.length ? `\n${errors.join('\n')}` : ''}`;
+    })
+    .join('\n');
+}
