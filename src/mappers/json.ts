@@ -88,3 +88,41 @@ export function toNumber(value: unknown): number | undefined {
   const n = Number(value);
   return Number.isNaN(n) ? undefined : n;
 }
+
+/**
+ * Bytes a bound value takes in a statement sent to the database: its UTF-8
+ * length plus one byte per character a text protocol escapes (quotes,
+ * backslash, NUL, CR, LF, Ctrl-Z). An upper bound, used to keep statements
+ * under a server's packet limit (MySQL/MariaDB `max_allowed_packet`).
+ */
+export function wireBytes(value: unknown): number {
+  if (typeof value !== 'string') return 24;
+  let escapes = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c === 34 || c === 39 || c === 92 || c === 0 || c === 10 || c === 13 || c === 26) escapes++;
+  }
+  return Buffer.byteLength(value, 'utf8') + escapes + 2;
+}
+
+/**
+ * Splits `items` into runs of at most `maxItems` items whose sizes add up to
+ * at most `maxBytes`; an item larger than `maxBytes` makes a run of its own.
+ */
+export function chunkBySize<T>(items: readonly T[], maxItems: number, maxBytes: number, sizeOf: (item: T) => number): T[][] {
+  const out: T[][] = [];
+  let run: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    const size = sizeOf(item);
+    if (run.length > 0 && (run.length >= maxItems || bytes + size > maxBytes)) {
+      out.push(run);
+      run = [];
+      bytes = 0;
+    }
+    run.push(item);
+    bytes += size;
+  }
+  if (run.length > 0) out.push(run);
+  return out;
+}

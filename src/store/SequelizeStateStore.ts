@@ -2,7 +2,7 @@ import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
 import { InvalidInputError, LeaseLostError, NotFoundError, PersistenceError, StateStoreError, type ErrorContext } from '../errors';
 import { BatchMapper, type BatchRow } from '../mappers/BatchMapper';
 import { JobMapper, type StoredJob } from '../mappers/JobMapper';
-import { toNumber } from '../mappers/json';
+import { chunkBySize, toNumber, wireBytes } from '../mappers/json';
 import { RecordMapper, type RecordRow, type StoredRecord } from '../mappers/RecordMapper';
 import type { StoredBatch } from '../mappers/BatchMapper';
 import {
@@ -116,6 +116,10 @@ const PENDING_STATUSES = ['pending', 'valid'] as const;
 const PROCESSED_STATUSES = ['processed'] as const;
 /** Upper bound on rows per multi-row statement, whatever the dialect's parameter limit. */
 const MAX_ROWS_PER_STATEMENT = 1000;
+/** Upper bound on the bytes of one multi-row record statement (keeps large records from piling up). */
+const STATEMENT_BYTES = 4 * 1024 * 1024;
+/** Room left in a server packet for the statement's SQL text and protocol framing. */
+const PACKET_MARGIN = 64 * 1024;
 
 const sqliteLocks = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
 
@@ -145,6 +149,7 @@ export class SequelizeStateStore implements DistributedStateStore {
   private readonly busyTimeoutMs: number;
   private readonly schema: string | undefined;
   private readonly buffer: RecordBuffer | undefined;
+  private statementLimit: Promise<number | undefined> | undefined;
 
   /**
    * @param sequelize - the application's Sequelize instance (plain `sequelize`
@@ -206,9 +211,15 @@ export class SequelizeStateStore implements DistributedStateStore {
       if (this.schema && this.sequelize.getDialect() === 'postgres') {
         await this.sequelize.query(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quote(this.schema)}`, { transaction: null });
       }
-      await this.models.Job.sync();
-      await this.models.Batch.sync();
-      await this.models.Record.sync();
+      // MySQL/MariaDB: binary NO PAD collation, so ids compare as on the other dialects.
+      let tableOptions = {};
+      if (this.dialect.exactTextTableOptions) {
+        const [server] = await this.select<{ v: unknown }>('SELECT VERSION() AS v', []);
+        tableOptions = this.dialect.exactTextTableOptions(String(server?.v ?? ''));
+      }
+      await this.models.Job.sync(tableOptions);
+      await this.models.Batch.sync(tableOptions);
+      await this.models.Record.sync(tableOptions);
     });
   }
 
@@ -667,7 +678,21 @@ export class SequelizeStateStore implements DistributedStateStore {
       jobId: first.jobId,
       ...(rows.length === 1 ? { batchId: first.batchId, recordIndex: first.recordIndex } : { batchId: first.batchId }),
     };
-    const parts = chunks(rows, this.rowsPerStatement(RECORD_COLUMNS.length));
+    // Statements stay under STATEMENT_BYTES and the server's packet limit; a
+    // record that alone exceeds the limit is refused before anything is sent.
+    const limit = await this.guard(context, () => this.maxStatementBytes());
+    for (const row of rows) {
+      const bytes = recordBytes(row);
+      if (limit !== undefined && bytes > limit - PACKET_MARGIN) {
+        throw new PersistenceError(
+          `the record takes about ${bytes} bytes as a statement, more than this server accepts`
+          + ` (max_allowed_packet = ${limit} bytes); raise max_allowed_packet to store records this large`,
+          { ...context, batchId: row.batchId, recordIndex: row.recordIndex, field: 'record' },
+        );
+      }
+    }
+    const budget = Math.min(STATEMENT_BYTES, limit !== undefined ? limit - PACKET_MARGIN : STATEMENT_BYTES);
+    const parts = chunkBySize(rows, this.rowsPerStatement(RECORD_COLUMNS.length), budget, recordBytes);
     const write = (part: readonly RecordRow[], tx: Transaction | null): Promise<void> =>
       this.exec(this.sql.upsertRecords(part.length), part.flatMap(recordValues), tx);
     await this.guard(context, () =>
@@ -709,6 +734,17 @@ export class SequelizeStateStore implements DistributedStateStore {
     if (!batch) return new NotFoundError('no such batch', context);
     const holder = batch.workerId ? `held by worker ${JSON.stringify(batch.workerId)}` : 'held by no worker';
     return new LeaseLostError(`the worker no longer holds this batch: it is ${batch.status}, ${holder}`, context);
+  }
+
+  /** The server's statement size limit in bytes (asked once), or `undefined` where there is none. */
+  private maxStatementBytes(): Promise<number | undefined> {
+    const query = this.dialect.maxStatementBytesQuery;
+    if (!query) return Promise.resolve(undefined);
+    if (!this.statementLimit) {
+      this.statementLimit = this.select<{ n: unknown }>(query, []).then(([row]) => toNumber(row?.n));
+      this.statementLimit.catch(() => { this.statementLimit = undefined; });
+    }
+    return this.statementLimit;
   }
 
   private rowsPerStatement(columns: number): number {
@@ -811,6 +847,11 @@ function batchValue(row: BatchRow, column: (typeof BATCH_COLUMNS)[number]): unkn
     case 'record_start_index': return row.recordStartIndex;
     case 'record_end_index': return row.recordEndIndex;
   }
+}
+
+/** Bytes a record row takes in a statement (an upper bound). */
+function recordBytes(row: RecordRow): number {
+  return recordValues(row).reduce<number>((n, v) => n + wireBytes(v), 64);
 }
 
 /** A record row's values in `RECORD_COLUMNS` order. */

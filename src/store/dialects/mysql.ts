@@ -18,6 +18,13 @@ export const mysql: Dialect = {
   rowLocks: true,
   singleWriter: false,
   maxBindParams: 65535,
+  maxStatementBytesQuery: 'SELECT @@max_allowed_packet AS n',
+  // The default collations (utf8mb4_general_ci, ..._0900_ai_ci) make 'Job-A',
+  // 'job-a' and 'job-a ' one id. NO PAD binary collations compare exactly.
+  exactTextTableOptions: (serverVersion) => ({
+    charset: 'utf8mb4',
+    collate: /mariadb/i.test(serverVersion) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin',
+  }),
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table}`,
   quote: (id) => `\`${id.replace(/`/g, '``')}\``,

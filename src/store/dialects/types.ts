@@ -28,6 +28,18 @@ export interface Dialect {
   readonly singleWriter: boolean;
   /** Most bind parameters one statement may carry. */
   readonly maxBindParams: number;
+  /**
+   * A query returning the largest statement the server accepts, in bytes, as
+   * column `n` (MySQL/MariaDB `max_allowed_packet`); absent where statements
+   * have no practical size limit.
+   */
+  readonly maxStatementBytesQuery?: string;
+  /**
+   * Table options (`charset`, `collate`) that make text columns compare
+   * exactly — case, accents and trailing spaces — given the server's
+   * `VERSION()`; absent where text already compares exactly.
+   */
+  exactTextTableOptions?(serverVersion: string): { charset: string; collate: string };
 
   /** The row-lock clause that skips rows other transactions hold (`''` where there are no row locks). */
   readonly skipLocked: string;
