@@ -12,7 +12,7 @@ import type {
   Batch, BatchState, BatchStatus, ClaimBatchResult, DistributedJobStatus, DistributedStateStore, JobProgress,
   JobState, JobStatus, ProcessedRecord,
 } from '../ports';
-import { dialectFor, SUPPORTED_DIALECTS, type Dialect, type Tables } from './dialects';
+import { dialectFor, driverError, SUPPORTED_DIALECTS, type Dialect, type Tables } from './dialects';
 import { defineStoreModels, type StoreModels } from './models';
 import { RecordBuffer, type RecordBufferOptions } from './RecordBuffer';
 import { BATCH_COLUMNS, JOB_COLUMNS, RECORD_COLUMNS, Sql } from './sql';
@@ -116,6 +116,8 @@ const PENDING_STATUSES = ['pending', 'valid'] as const;
 const PROCESSED_STATUSES = ['processed'] as const;
 /** Upper bound on rows per multi-row statement, whatever the dialect's parameter limit. */
 const MAX_ROWS_PER_STATEMENT = 1000;
+/** How many times `claimBatch` looks again after a miss while a PENDING batch is visible. */
+const CLAIM_MISS_RETRIES = 10;
 /** Upper bound on the bytes of one multi-row record statement (keeps large records from piling up). */
 const STATEMENT_BYTES = 4 * 1024 * 1024;
 /** Room left in a server packet for the statement's SQL text and protocol framing. */
@@ -405,37 +407,51 @@ export class SequelizeStateStore implements DistributedStateStore {
     const context: ErrorContext = { operation: 'claimBatch', jobId, workerId };
     checkId(jobId, 'jobId', context);
     checkId(workerId, 'workerId', context);
-    return this.guard(context, () =>
-      this.retrying(async () => {
-        let claimed: ClaimedRow | undefined;
-        if (this.dialect.updateReturning) {
-          [claimed] = await this.select<ClaimedRow>(this.sql.claimReturning(), [jobId, workerId]);
-        } else {
-          claimed = await this.transaction(async (tx) => {
-            const [row] = await this.select<ClaimedRow>(this.sql.claimSelect(), [jobId], tx);
-            if (row) await this.exec(this.sql.claimUpdate(), [jobId, row.batchId, workerId, toNumber(row.claimedAt)], tx);
-            return row;
-          });
-        }
-        if (claimed) {
-          return {
-            claimed: true as const,
-            reservation: {
-              jobId,
-              batchId: claimed.batchId,
-              batchIndex: toNumber(claimed.batchIndex) ?? 0,
-              workerId,
-              claimedAt: toNumber(claimed.claimedAt) ?? 0,
-              recordStartIndex: toNumber(claimed.recordStartIndex) ?? 0,
-              recordEndIndex: toNumber(claimed.recordEndIndex) ?? 0,
-            },
-          };
-        }
-        const [head] = await this.select<{ status: string }>(this.sql.selectJobHead(), [jobId]);
-        const reason = !head ? 'JOB_NOT_FOUND' : head.status !== 'PROCESSING' ? 'JOB_NOT_PROCESSING' : 'NO_PENDING_BATCHES';
-        return { claimed: false as const, reason };
-      }),
-    );
+    return this.guard(context, async () => {
+      for (let miss = 0; ; miss++) {
+        const result = await this.claimOnce(jobId, workerId);
+        // SKIP LOCKED also skips a PENDING batch that a statement other than a
+        // claim locks for a moment (a refused fenced update, a reclaim, a
+        // re-save): while a PENDING batch is visible, look again before saying
+        // there is none.
+        if (result.claimed || result.reason !== 'NO_PENDING_BATCHES' || miss >= CLAIM_MISS_RETRIES) return result;
+        if ((await this.select(this.sql.selectPendingBatch(), [jobId])).length === 0) return result;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100, 5 * 2 ** miss) * (0.5 + Math.random())));
+      }
+    });
+  }
+
+  /** One claim attempt (retried on transient errors). */
+  private claimOnce(jobId: string, workerId: string): Promise<ClaimBatchResult> {
+    return this.retrying(async () => {
+      let claimed: ClaimedRow | undefined;
+      if (this.dialect.updateReturning) {
+        [claimed] = await this.select<ClaimedRow>(this.sql.claimReturning(), [jobId, workerId]);
+      } else {
+        claimed = await this.transaction(async (tx) => {
+          const [row] = await this.select<ClaimedRow>(this.sql.claimSelect(), [jobId], tx);
+          if (row) await this.exec(this.sql.claimUpdate(), [jobId, row.batchId, workerId, toNumber(row.claimedAt)], tx);
+          return row;
+        });
+      }
+      if (claimed) {
+        return {
+          claimed: true as const,
+          reservation: {
+            jobId,
+            batchId: claimed.batchId,
+            batchIndex: toNumber(claimed.batchIndex) ?? 0,
+            workerId,
+            claimedAt: toNumber(claimed.claimedAt) ?? 0,
+            recordStartIndex: toNumber(claimed.recordStartIndex) ?? 0,
+            recordEndIndex: toNumber(claimed.recordEndIndex) ?? 0,
+          },
+        };
+      }
+      const [head] = await this.select<{ status: string }>(this.sql.selectJobHead(), [jobId]);
+      const reason = !head ? 'JOB_NOT_FOUND' : head.status !== 'PROCESSING' ? 'JOB_NOT_PROCESSING' : 'NO_PENDING_BATCHES';
+      return { claimed: false as const, reason };
+    });
   }
 
   /** Puts a batch back to PENDING, if `workerId` still holds it; otherwise does nothing. */
@@ -810,7 +826,10 @@ export class SequelizeStateStore implements DistributedStateStore {
       return await fn();
     } catch (error) {
       if (error instanceof StateStoreError) throw error;
-      const message = error instanceof Error ? error.message : String(error);
+      // The driver's message: Sequelize replaces some (SQLite constraint and
+      // trigger errors) with a bare "Validation error".
+      const driver = driverError(error)?.message;
+      const message = typeof driver === 'string' && driver !== '' ? driver : error instanceof Error ? error.message : String(error);
       throw new PersistenceError(`the database refused the operation: ${message}`, context, { cause: error });
     }
   }
