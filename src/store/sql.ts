@@ -263,6 +263,15 @@ export class Sql {
     });
   }
 
+  /** `$1` job: one PENDING batch id, if any (a plain read, no lock). */
+  selectPendingBatch(): string {
+    return this.memo('selectPendingBatch', () => {
+      const q = this.q;
+      return `SELECT ${q('batch_id')} AS ${q('batchId')} FROM ${this.tables.batches}`
+        + ` WHERE ${q('job_id')} = $1 AND ${q('status')} = 'PENDING' LIMIT 1`;
+    });
+  }
+
   /** Two-statement claim, second half: `$1` job, `$2` batch, `$3` worker, `$4` claimedAt. */
   claimUpdate(): string {
     return this.memo('claimUpdate', () => {
