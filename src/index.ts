@@ -24,6 +24,11 @@ export {
 } from './migrations';
 export type { MigrationOptions, MigrationDdlOptions, SchemaLocation, SchemaMigration, DdlStatement } from './migrations';
 
+export { stateStoreProvider, createStateStore } from './provider';
+export type {
+  StateStoreProvider, StateStoreProviderOptions, CreateStateStoreOptions, StateStoreSetup, ProvidedStateStore, ProviderToken,
+} from './provider';
+
 export type {
   JobStatus, BatchStatus, RecordStatus, RawRecord, ParsedRecord, ValidationError, ValidationErrorCode, ErrorSeverity,
   ErrorCategory, ProcessedRecord, Batch, JobConfig, JobState, JobProgress, BatchState, BatchReservation,
