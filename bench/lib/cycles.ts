@@ -1,0 +1,46 @@
+/**
+ * One claim-and-complete cycle as a distributed worker runs it: claim the
+ * next batch, mark it COMPLETED, try to finalize the job. Through the store
+ * and through the raw driver with hand-written SQL.
+ */
+import type { SequelizeStateStore } from '../../src';
+import type { RawConnection, RawSql } from './raw';
+
+/** Store cycle; `false` when there was nothing left to claim. */
+export async function storeCycle(store: SequelizeStateStore, jobId: string, workerId: string): Promise<boolean> {
+  const claim = await store.claimBatch(jobId, workerId);
+  if (!claim.claimed) return false;
+  const { batchId } = claim.reservation;
+  await store.updateBatchState(jobId, batchId, { batchId, status: 'COMPLETED', processedCount: 500, failedCount: 0 });
+  await store.tryFinalizeJob(jobId);
+  return true;
+}
+
+/** Raw claim of the lowest-index PENDING batch; its id, or `undefined`. */
+export async function rawClaim(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<string | undefined> {
+  if (raw.dialect === 'mariadb') {
+    await raw.run('START TRANSACTION');
+    try {
+      const [row] = await raw.rows<{ batch_id: string }>(sql.claimSelect(), [jobId]);
+      if (row) await raw.run(sql.claimUpdate(), [workerId, jobId, row.batch_id]);
+      await raw.run('COMMIT');
+      return row?.batch_id;
+    } catch (error) {
+      await raw.run('ROLLBACK').catch(() => undefined);
+      throw error;
+    }
+  }
+  // `?` parameters bind in text order: worker, job, job.
+  const params = raw.dialect === 'postgres' ? [jobId, workerId] : [workerId, jobId, jobId];
+  const [row] = await raw.rows<{ batch_id: string }>(sql.claimOneStatement(), params);
+  return row?.batch_id;
+}
+
+/** Raw cycle; `false` when there was nothing left to claim. */
+export async function rawCycle(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<boolean> {
+  const batchId = await rawClaim(raw, sql, jobId, workerId);
+  if (batchId === undefined) return false;
+  await raw.run(sql.updateBatch(), ['COMPLETED', 500, 0, jobId, batchId]);
+  await raw.run(sql.finalize(), sql.finalizeParams(jobId));
+  return true;
+}
