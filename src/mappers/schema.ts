@@ -1,12 +1,16 @@
 import type { JobConfig } from '../ports';
 
 const REGEXP_TAG = '__regexp';
+/** Wraps a plain object whose only key is a tag, so that it is not read back as one. */
+const ESCAPE_TAG = '__escaped';
 
 /**
  * Encodes a `JobConfig` for storage: functions (`customValidator`, `transform`,
  * `itemTransform`, anywhere in the schema) are dropped, as the engine's
  * contract documents, and each `RegExp` becomes `{ "__regexp": { source, flags } }`
- * so that it comes back as a `RegExp`.
+ * so that it comes back as a `RegExp`. A plain object whose only key is
+ * `__regexp` or `__escaped` is stored as `{ "__escaped": object }`, so that it
+ * comes back as the same plain object.
  */
 export function encodeConfig(config: JobConfig): unknown {
   return encodeValue(config, new Set());
@@ -28,7 +32,8 @@ function encodeValue(value: unknown, seen: Set<object>): unknown {
       const encoded = encodeValue((value as Record<string, unknown>)[key], seen);
       if (encoded !== undefined) obj[key] = encoded;
     }
-    out = obj;
+    const keys = Object.keys(obj);
+    out = keys.length === 1 && (keys[0] === REGEXP_TAG || keys[0] === ESCAPE_TAG) ? { [ESCAPE_TAG]: obj } : obj;
   } else {
     out = value;
   }
@@ -50,6 +55,14 @@ function decodeValue(value: unknown): unknown {
     const tag = obj[REGEXP_TAG] as { source?: unknown; flags?: unknown } | null;
     if (tag && typeof tag.source === 'string' && typeof tag.flags === 'string') {
       return new RegExp(tag.source, tag.flags);
+    }
+  }
+  if (keys.length === 1 && keys[0] === ESCAPE_TAG) {
+    const inner = obj[ESCAPE_TAG];
+    if (typeof inner === 'object' && inner !== null && !Array.isArray(inner)) {
+      const out: Record<string, unknown> = {};
+      for (const key of Object.keys(inner)) out[key] = decodeValue((inner as Record<string, unknown>)[key]);
+      return out;
     }
   }
   const out: Record<string, unknown> = {};
