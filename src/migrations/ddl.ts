@@ -75,10 +75,23 @@ export class DdlBuilder {
   /** The store's dialect adapter (quoting, clock expression). */
   readonly dialect: Dialect;
   private readonly qg: QueryGenerator;
+  /** Table options the store's `initialize()` also gives its tables (MySQL/MariaDB: exact-comparing collation). */
+  private readonly tableOptions: Record<string, unknown>;
 
-  constructor(readonly sequelize: Sequelize, readonly location: Required<Pick<SchemaLocation, 'tablePrefix'>> & SchemaLocation) {
+  /**
+   * @param serverVersion - the server's `VERSION()`, which picks the collation
+   *   on MySQL/MariaDB. Default: MariaDB for the `mariadb` dialect, MySQL 8
+   *   for the `mysql` dialect.
+   */
+  constructor(
+    readonly sequelize: Sequelize,
+    readonly location: Required<Pick<SchemaLocation, 'tablePrefix'>> & SchemaLocation,
+    serverVersion?: string,
+  ) {
     this.dialect = dialectFor(sequelize.getDialect()) as Dialect;
     this.qg = (sequelize.getQueryInterface() as unknown as { queryGenerator: QueryGenerator }).queryGenerator;
+    const version = serverVersion ?? (sequelize.getDialect() === 'mariadb' ? '10.11.0-MariaDB' : '8.0.0');
+    this.tableOptions = { ...this.dialect.exactTextTableOptions?.(version) };
   }
 
   /** The prefixed table name. */
@@ -108,7 +121,8 @@ export class DdlBuilder {
    * `CREATE TABLE IF NOT EXISTS`, exactly as `Model.sync()` emits it: the
    * columns are normalised and rendered by the dialect's query generator, and
    * the instance's `define` options (charset, collate, engine) apply as they do
-   * to models.
+   * to models, and on MySQL/MariaDB the exact-comparing collation the store's
+   * `initialize()` uses.
    */
   createTable(table: string, columns: Readonly<Record<string, ColumnSpec>>): DdlStatement {
     const normalize = (this.sequelize as unknown as { normalizeAttribute(a: unknown): unknown }).normalizeAttribute.bind(this.sequelize);
@@ -120,6 +134,7 @@ export class DdlBuilder {
     for (const key of ['charset', 'collate', 'engine', 'rowFormat', 'comment'] as const) {
       if (define[key] !== undefined) options[key] = define[key];
     }
+    Object.assign(options, this.tableOptions);
     const sql = this.qg.createTableQuery(ref, this.qg.attributesToSQL(attributes, { table: ref, context: 'createTable' }), options);
     return { kind: 'table', table, sql: trimSql(sql), columns: Object.keys(columns) };
   }

@@ -23,6 +23,7 @@ import type { MigrationMeta, Umzug, UmzugStorage } from 'umzug';
 import { InvalidInputError, PersistenceError, StateStoreError } from '../errors';
 import { m001Initial } from './001_initial';
 import { m002JobsStatusUpdatedIdx } from './002_jobs_status_updated_idx';
+import { dialectFor } from '../store/dialects';
 import { checkLocation, DdlBuilder, type ColumnSpec, type DdlStatement, type SchemaLocation } from './ddl';
 import type { SchemaMigration } from './types';
 import { DataTypes } from 'sequelize';
@@ -122,8 +123,20 @@ async function indexExists(qi: QueryInterface, b: DdlBuilder, table: string, ind
   return indexes.some((i) => i.name === index);
 }
 
-function builder(sequelize: Sequelize, options: SchemaLocation, operation: string): DdlBuilder {
-  return new DdlBuilder(sequelize, checkLocation(sequelize, options, operation));
+function builder(sequelize: Sequelize, options: SchemaLocation, operation: string, serverVersion?: string): DdlBuilder {
+  return new DdlBuilder(sequelize, checkLocation(sequelize, options, operation), serverVersion);
+}
+
+/** The server's `VERSION()` where the dialect's table options depend on it (MySQL/MariaDB). */
+async function serverVersion(sequelize: Sequelize, operation: string): Promise<string | undefined> {
+  if (!dialectFor(sequelize.getDialect())?.exactTextTableOptions) return undefined;
+  try {
+    const [row] = await sequelize.query<{ v: unknown }>('SELECT VERSION() AS v', { type: QueryTypes.SELECT, transaction: null });
+    return String(row?.v ?? '');
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new PersistenceError(`cannot read the server version: ${message}`, { operation }, { cause: error });
+  }
 }
 
 function checkTarget(to: string | undefined, operation: string): void {
@@ -141,7 +154,8 @@ function checkTarget(to: string | undefined, operation: string): void {
  */
 export async function createMigrator(sequelize: Sequelize, options: MigrationOptions = {}): Promise<Umzug<DdlBuilder>> {
   const operation = 'createMigrator';
-  const b = builder(sequelize, options, operation);
+  checkLocation(sequelize, options, operation);
+  const b = builder(sequelize, options, operation, await serverVersion(sequelize, operation));
   await apply(b, metaDdl(b), operation);
   const { Umzug } = await import('umzug');
   const log = options.log;
@@ -213,6 +227,12 @@ export interface MigrationDdlOptions extends SchemaLocation {
   readonly after?: string;
   /** Up to and including this migration. Default: the latest. */
   readonly to?: string;
+  /**
+   * MySQL/MariaDB: the server's `VERSION()` (e.g. `'10.11.6-MariaDB'`,
+   * `'8.0.36'`), which picks the binary NO PAD collation the tables get.
+   * Default: MariaDB for the `mariadb` dialect, MySQL 8 for `mysql`.
+   */
+  readonly serverVersion?: string;
 }
 
 /**
@@ -229,7 +249,7 @@ export function migrationDdl(sequelize: Sequelize, options: MigrationDdlOptions 
   const operation = 'migrationDdl';
   checkTarget(options.after, operation);
   checkTarget(options.to, operation);
-  const b = builder(sequelize, options, operation);
+  const b = builder(sequelize, options, operation, options.serverVersion);
   const start = options.after ? SCHEMA_MIGRATIONS.findIndex((m) => m.name === options.after) + 1 : 0;
   const end = options.to ? SCHEMA_MIGRATIONS.findIndex((m) => m.name === options.to) + 1 : SCHEMA_MIGRATIONS.length;
   const q = b.dialect.quote;
