@@ -4,6 +4,7 @@
 #   - `require` (CommonJS) and `import` (ESM) both load it, build a store on
 #     SQLite, initialize it, run migrations and save/read a job;
 #   - each resolves to its own build (dist/ and dist/esm/);
+#   - every command of package.json `bin` runs (`--help`) from the install;
 #   - TypeScript accepts the types under `moduleResolution: node16` (from a
 #     CommonJS .cts and an ESM .mts file) and `bundler`, and they are real
 #     types (a wrong call must be an error).
@@ -111,6 +112,16 @@ await sequelize.close();
 console.log('import: ok');
 EOF
 node use.mjs
+
+step "command-line tools (package.json bin)"
+node -e '
+  const bin = require("@batchactions/state-sequelize/package.json").bin || {};
+  for (const name of typeof bin === "string" ? ["state-sequelize"] : Object.keys(bin)) console.log(name);
+' > bins.txt
+while read -r name; do
+  "node_modules/.bin/$name" --help > /dev/null || { echo "$name --help failed"; exit 1; }
+  echo "$name --help: ok"
+done < bins.txt
 
 step "TypeScript types"
 cat > typed.ts <<'EOF'
