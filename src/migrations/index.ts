@@ -67,8 +67,10 @@ class MigrationsTable implements UmzugStorage {
 
   async logMigration({ name }: { name: string }): Promise<void> {
     const q = this.b.dialect.quote;
+    // A concurrent migrate() may have recorded it already: keep the first record.
     await this.b.sequelize.query(
-      `INSERT INTO ${this.table} (${q('name')}, ${q('applied_at')}) VALUES ($1, ${this.b.dialect.nowMs})`,
+      `${this.b.dialect.insertInto(this.table)} (${q('name')}, ${q('applied_at')}) VALUES ($1, ${this.b.dialect.nowMs})`
+        + this.b.dialect.onConflictUpdate(this.table, ['name'], []),
       { bind: [name], type: QueryTypes.INSERT, transaction: null },
     );
   }
@@ -98,7 +100,13 @@ async function apply(b: DdlBuilder, statements: readonly DdlStatement[], operati
         const exists = await indexExists(qi, b, s.table as string, s.index as string);
         if (exists === (s.kind === 'index')) continue;
       }
-      await b.sequelize.query(s.sql, { transaction: null });
+      try {
+        await b.sequelize.query(s.sql, { transaction: null });
+      } catch (error) {
+        // Another process migrating at the same time may have just made it
+        // (concurrent CREATE … IF NOT EXISTS can still collide): fine if so.
+        if (!(await reached(qi, b, s).catch(() => false))) throw error;
+      }
       if (s.kind === 'table') {
         const described = await qi.describeTable(b.tableName(s.table as string), schema ? { schema } : undefined);
         const missing = (s.columns ?? []).filter((c) => !(c in described));
@@ -114,6 +122,26 @@ async function apply(b: DdlBuilder, statements: readonly DdlStatement[], operati
       const message = error instanceof Error ? error.message : String(error);
       throw new PersistenceError(`the database refused \`${s.sql}\`: ${message}`, { operation }, { cause: error });
     }
+  }
+}
+
+/** Whether what `s` makes (or, for `drop-index`, removes) is already so. */
+async function reached(qi: QueryInterface, b: DdlBuilder, s: DdlStatement): Promise<boolean> {
+  switch (s.kind) {
+    case 'schema': {
+      const rows = await b.sequelize.query('SELECT 1 AS x FROM pg_namespace WHERE nspname = $1', {
+        bind: [b.location.schema], type: QueryTypes.SELECT, transaction: null,
+      });
+      return rows.length > 0;
+    }
+    case 'table': {
+      const tableName = b.tableName(s.table as string);
+      return qi.tableExists((b.location.schema ? { tableName, schema: b.location.schema } : tableName) as string);
+    }
+    case 'index':
+      return indexExists(qi, b, s.table as string, s.index as string);
+    case 'drop-index':
+      return !(await indexExists(qi, b, s.table as string, s.index as string));
   }
 }
 
@@ -156,6 +184,10 @@ export async function createMigrator(sequelize: Sequelize, options: MigrationOpt
   const operation = 'createMigrator';
   checkLocation(sequelize, options, operation);
   const b = builder(sequelize, options, operation, await serverVersion(sequelize, operation));
+  if (b.dialect.singleWriter) {
+    // SQLite: wait for another connection's schema change instead of failing at once (as initialize() does).
+    await sequelize.query('PRAGMA busy_timeout = 10000', { transaction: null });
+  }
   await apply(b, metaDdl(b), operation);
   const { Umzug } = await import('umzug');
   const log = options.log;
@@ -183,8 +215,10 @@ export async function createMigrator(sequelize: Sequelize, options: MigrationOpt
  *
  * Safe on a database where `initialize()` already made the tables (the
  * tables are adopted: columns checked, missing indexes added) and after an
- * interrupted run (every statement is idempotent). Run it from one process at
- * a time (a deploy step), not from every worker at start-up.
+ * interrupted run (every statement is idempotent), and when several
+ * processes run it at once (e.g. every instance of a service at start-up):
+ * a statement another process just applied counts as applied, and each
+ * migration is recorded once.
  *
  * @returns the names of the migrations applied by this call.
  * @throws PersistenceError when a statement fails or an existing table lacks columns.

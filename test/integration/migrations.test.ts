@@ -10,7 +10,7 @@ import {
   SCHEMA_MIGRATIONS, SequelizeStateStore,
 } from '../../src';
 import { DATABASES, uniquePrefix, type TestDatabase } from '../helpers/databases';
-import { connect, dropTables, expectImported, smallImport } from './support';
+import { connect, dropTables, expectImported, smallImport, sqliteFile } from './support';
 
 const ALL = SCHEMA_MIGRATIONS.map((m) => m.name);
 const TABLES = ['bulkimport_jobs', 'bulkimport_batches', 'bulkimport_records'];
@@ -58,8 +58,9 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     return p;
   };
 
+  const storage = sqliteFile();
   beforeAll(() => {
-    sequelize = connect(db, { logging: (sql: string) => void log.push(sql) });
+    sequelize = connect(db, { logging: (sql: string) => void log.push(sql) }, storage);
   });
 
   afterAll(async () => {
@@ -141,6 +142,25 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     await store.initialize();
     const after = await smallImport(store);
     expectImported(after.state, after.jobId);
+  });
+
+  test('several instances migrating at once (each its own connections): all succeed, each version recorded once', async () => {
+    const others = [1, 2, 3, 4].map(() => connect(db, {}, storage));
+    try {
+      for (let round = 0; round < 3; round++) {
+        const p = prefix('mc');
+        const results = await Promise.allSettled(others.map((s) => migrate(s, { tablePrefix: p })));
+        expect(results.filter((r) => r.status === 'rejected')).toEqual([]);
+        expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(ALL);
+        const q = sequelize.getQueryInterface().quoteIdentifier(`${p}bulkimport_migrations`);
+        const rows = await sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${q}`, { type: QueryTypes.SELECT });
+        expect(Number(rows[0]?.n)).toBe(ALL.length);
+        const run = await smallImport(new SequelizeStateStore(sequelize, { tablePrefix: p }));
+        expectImported(run.state, run.jobId);
+      }
+    } finally {
+      for (const s of others) await s.close();
+    }
   });
 
   test('migrate() refuses an existing table of another shape and records nothing', async () => {
