@@ -10,6 +10,7 @@ import { RawSql, recordParams } from '../lib/raw';
 import { dropJob, locations, openRaw, openStore, processedRecord } from '../lib/setup';
 
 async function main(): Promise<void> {
+  if (!process.argv.includes('--source-maps')) (Error as { prepareStackTrace?: unknown }).prepareStackTrace = undefined;
   const [dialect = 'postgres', n = '2000'] = process.argv.slice(2);
   const raw = process.argv.includes('--raw');
   const location = locations().find((l) => l.dialect === dialect);
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
     }
     const used = process.cpuUsage(cpu);
     console.log(`${raw ? 'raw' : 'store'} ${dialect}: ${records.length} calls, ${((Date.now() - start) / records.length).toFixed(2)} ms/call wall,`
-      + ` ${((used.user + used.system) / records.length).toFixed(0)} µs/call CPU`);
+      + ` ${((used.user + used.system) / records.length).toFixed(0)} µs/call CPU (user ${(used.user / records.length).toFixed(0)}, system ${(used.system / records.length).toFixed(0)})`);
   } finally {
     await dropJob(conn, store.tables, 'job');
     for (const m of [store.models.Record, store.models.Batch, store.models.Job]) await m.drop();

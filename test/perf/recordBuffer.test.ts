@@ -180,13 +180,17 @@ describe.each(DATABASES.map((db) => [db.name, db] as const))('recordBuffer on %s
   test('SIGKILL mid-import: every COMPLETED batch has all its records on disk', async () => {
     const perBatch = 50;
     const total = 200;
-    for (const killAfter of [2, 5]) {
+    // The buffer's timer is long (10 s), so only the store's own flush makes records durable:
+    // maxRecords 1,000 holds whole batches; 32 also writes part of each batch early.
+    for (const [killAfter, maxRecords] of [[2, 1000], [5, 32]] as const) {
       const t = await freshStore(db);
       try {
         const jobId = `wb-crash-${killAfter}`;
         await t.store.saveJobState({ id: jobId, config: { batchSize: perBatch }, status: 'PROCESSING', batches: batches(jobId, total), totalRecords: total * perBatch });
         const storage = storageOf(t.sequelize);
-        const args = { dialect: db.name, url: db.url, storage: db.name === 'sqlite' ? storage : undefined, prefix: t.prefix, jobId, batches: total, perBatch };
+        const args = {
+          dialect: db.name, url: db.url, storage: db.name === 'sqlite' ? storage : undefined, prefix: t.prefix, jobId, batches: total, perBatch, maxRecords,
+        };
         const child = fork(path.join(__dirname, 'fixtures', 'crashChild.ts'), [JSON.stringify(args)], {
           execArgv: ['-r', 'ts-node/register/transpile-only'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         });
@@ -220,5 +224,5 @@ describe.each(DATABASES.map((db) => [db.name, db] as const))('recordBuffer on %s
         await t.drop();
       }
     }
-  });
+  }, 300_000);
 });
