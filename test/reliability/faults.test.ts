@@ -274,6 +274,30 @@ describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('transient faul
     expect((await ctx.store.getJobState('lt-job'))?.status).toBe('COMPLETED');
   });
 
+  test('retries are bounded: a lock that never goes away surfaces a PersistenceError after transientRetries + 1 attempts', async () => {
+    await ctx.sequelize.query(shortLockWait(db));
+    // A second store on the same instance and tables, allowed 2 retries.
+    const bounded = new SequelizeStateStore(ctx.sequelize, { tablePrefix: ctx.prefix, transientRetries: 2 });
+    const ids = await seedJob(bounded, 'lt-bound', 1, 1);
+    await bounded.updateBatchState('lt-bound', ids[0] as string, { batchId: ids[0] as string, status: 'COMPLETED', processedCount: 1, failedCount: 0 });
+    const h = await holder(other);
+    await h.run(`UPDATE ${ctx.store.tables.jobs} SET ${q('version')} = ${q('version')} WHERE ${q('id')} = $1`, ['lt-bound']);
+    let attempts = 0;
+    const unhook = beforeMatchingQuery(ctx.sequelize, /^UPDATE \S*bulkimport_jobs\S* SET \S+ = CASE WHEN EXISTS/, () => {
+      attempts += 1;
+    });
+    try {
+      const error = await expectStoreError(bounded.tryFinalizeJob('lt-bound'), PersistenceError, { jobId: 'lt-bound', operation: 'tryFinalizeJob' });
+      expect(error.message).toMatch(/lock/i);
+    } finally {
+      unhook();
+      await h.commit();
+    }
+    expect(attempts).toBe(3);
+    expect((await bounded.getJobState('lt-bound'))?.status).toBe('PROCESSING');
+    expect(await bounded.tryFinalizeJob('lt-bound')).toBe(true);
+  });
+
   test('the same lock-wait timeout in saveJobState (not retried) is surfaced after one attempt and writes nothing', async () => {
     await ctx.sequelize.query(shortLockWait(db));
     await ctx.store.saveJobState(distributedJob('lt-save', ['s0'], 1));
