@@ -6,12 +6,44 @@
  */
 import { fork, type ChildProcess } from 'child_process';
 import { randomUUID } from 'crypto';
+import * as fs from 'fs';
 import * as path from 'path';
 import type { Batch, SequelizeStateStore } from '../../src';
 import { batchFails, pendingRecord, recordFails, type WorkerEnv, type WorkerMessage } from './protocol';
 
 const WORKER = path.join(__dirname, 'worker.ts');
-const TSCONFIG = path.join(__dirname, '..', '..', 'tsconfig.json');
+const ROOT = path.join(__dirname, '..', '..');
+const TSCONFIG = path.join(ROOT, 'tsconfig.json');
+const REGISTER = path.join(__dirname, 'register.js');
+
+/** TypeScript files a worker loads: everything under src, and this folder's worker, engine and protocol. */
+function workerSources(): string[] {
+  const out: string[] = ['worker.ts', 'engine.ts', 'protocol.ts'].map((f) => path.join(__dirname, f));
+  const walk = (dir: string): void => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+      const full = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(full);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(full);
+    }
+  };
+  walk(path.join(ROOT, 'src'));
+  return out;
+}
+
+/**
+ * How workers run TypeScript: `DIST_LOADER=ts-node` uses
+ * `ts-node/register/transpile-only`; the default is register.js, the same
+ * transpile-only compilation with a disk cache the orchestrator fills first
+ * (eight cold ts-node starts cost ~25 s of CPU on this 2-core machine).
+ */
+function loaderArgs(): { execArgv: string[]; env: Record<string, string> } {
+  if (process.env.DIST_LOADER === 'ts-node') {
+    return { execArgv: ['-r', 'ts-node/register/transpile-only'], env: { TS_NODE_PROJECT: TSCONFIG, TS_NODE_TRANSPILE_ONLY: 'true' } };
+  }
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  (require(REGISTER) as { warm(files: string[]): void }).warm(workerSources());
+  return { execArgv: ['-r', REGISTER], env: { DIST_REGISTER: '1' } };
+}
 
 /** A prepared job: its batches as saved. */
 export interface PreparedJob {
@@ -88,6 +120,8 @@ export interface WorkerOutcome {
   readonly signal: NodeJS.Signals | null;
   /** When the orchestrator sent SIGKILL (epoch ms), if it did. */
   readonly killedAt?: number;
+  /** When the workers were all connected and told to go (epoch ms). */
+  readonly goAt: number;
 }
 
 /** Starts the workers, lets them go at once, and waits for all to end. */
@@ -100,6 +134,7 @@ export async function runWorkers(options: RunOptions): Promise<WorkerOutcome[]> 
   const abort = (): void => {
     for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) c.child.kill('SIGKILL');
   };
+  const loader = loaderArgs();
   for (let n = 0; n < options.workers; n++) {
     const workerId = `w${n}-${randomUUID().slice(0, 8)}`;
     const env: WorkerEnv = {
@@ -114,8 +149,8 @@ export async function runWorkers(options: RunOptions): Promise<WorkerOutcome[]> 
       ...(options.hangAt?.[n] ? { DIST_HANG_AT_CLAIM: String(options.hangAt[n]) } : {}),
     };
     const child = fork(WORKER, [], {
-      execArgv: ['-r', 'ts-node/register/transpile-only'],
-      env: { ...process.env, ...env, TS_NODE_PROJECT: TSCONFIG, TS_NODE_TRANSPILE_ONLY: 'true' },
+      execArgv: loader.execArgv,
+      env: { ...process.env, ...env, ...loader.env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const entry: (typeof children)[number] = { workerId, child, messages: [] };
@@ -138,6 +173,7 @@ export async function runWorkers(options: RunOptions): Promise<WorkerOutcome[]> 
     await Promise.race([allReady, Promise.all(exits)]);
     clearTimeout(timer);
     timer = setTimeout(abort, options.timeoutMs ?? 200_000);
+    const goAt = Date.now();
     for (const c of children) if (c.child.connected) c.child.send({ type: 'go' });
     const ends = await Promise.all(exits);
     return children.map((c, i) => ({
@@ -145,6 +181,7 @@ export async function runWorkers(options: RunOptions): Promise<WorkerOutcome[]> 
       messages: c.messages,
       exitCode: ends[i]!.code,
       signal: ends[i]!.signal,
+      goAt,
       ...(c.killedAt !== undefined ? { killedAt: c.killedAt } : {}),
     }));
   } finally {
@@ -212,6 +249,93 @@ export function expectedBatch(batch: Batch, failBatches: boolean): { status: str
   for (let i = batch.recordStartIndex!; i <= batch.recordEndIndex!; i++) if (recordFails(i)) failed++;
   const size = batch.recordEndIndex! - batch.recordStartIndex! + 1;
   return { status: failBatches && batchFails(batch.index) ? 'FAILED' : 'COMPLETED', processed: size - failed, failed };
+}
+
+/** Clock granularity between the database's `claimedAt` and the workers' `Date.now()` (same host). */
+export const CLOCK_SLACK_MS = 2;
+
+/** The store's final state is the true outcome of the job. */
+export async function verifyStore(store: SequelizeStateStore, job: PreparedJob, failBatches: boolean): Promise<void> {
+  const processed = await store.getProcessedRecords(job.jobId);
+  const failed = await store.getFailedRecords(job.jobId);
+  const pending = await store.getPendingRecords(job.jobId);
+  expect(pending).toHaveLength(0);
+  expect(processed.length + failed.length).toBe(job.totalRecords);
+  const seen = new Uint8Array(job.totalRecords);
+  for (const r of [...processed, ...failed]) seen[r.index] = (seen[r.index] ?? 0) + 1;
+  expect(seen.every((n) => n === 1)).toBe(true);
+  expect(failed.every((r) => recordFails(r.index))).toBe(true);
+  expect(processed.every((r) => !recordFails(r.index) && typeof r.parsed.processedBy === 'string')).toBe(true);
+  const expectedFailed = Array.from({ length: job.totalRecords }, (_, i) => i).filter(recordFails).length;
+  expect(failed).toHaveLength(expectedFailed);
+
+  const state = await store.getJobState(job.jobId);
+  expect(state).not.toBeNull();
+  const anyFailed = failBatches && job.batches.some((b) => expectedBatch(b, true).status === 'FAILED');
+  expect(state!.status).toBe(anyFailed ? 'FAILED' : 'COMPLETED');
+  expect(typeof state!.completedAt).toBe('number');
+  expect(state!.batches).toHaveLength(job.batches.length);
+  for (const [i, b] of state!.batches.entries()) {
+    const want = expectedBatch(job.batches[i]!, failBatches);
+    expect({ id: b.id, index: b.index, status: b.status, processed: b.processedCount, failed: b.failedCount }).toEqual({
+      id: job.batches[i]!.id, index: i, status: want.status, processed: want.processed, failed: want.failed,
+    });
+  }
+  // The engine's job summary: sums over getJobState().batches.
+  const sumProcessed = state!.batches.reduce((a, b) => a + b.processedCount, 0);
+  const sumFailed = state!.batches.reduce((a, b) => a + b.failedCount, 0);
+  expect({ sumProcessed, sumFailed }).toEqual({ sumProcessed: job.totalRecords - expectedFailed, sumFailed: expectedFailed });
+
+  const status = await store.getDistributedStatus(job.jobId);
+  const failedBatches = job.batches.filter((b) => expectedBatch(b, failBatches).status === 'FAILED').length;
+  expect(status).toEqual({
+    jobId: job.jobId,
+    totalBatches: job.batches.length,
+    completedBatches: job.batches.length - failedBatches,
+    failedBatches,
+    processingBatches: 0,
+    pendingBatches: 0,
+    isComplete: true,
+  });
+  const progress = await store.getProgress(job.jobId);
+  expect(progress).toMatchObject({
+    totalRecords: job.totalRecords, processedRecords: job.totalRecords - expectedFailed, failedRecords: expectedFailed, pendingRecords: 0, percentage: 100,
+  });
+}
+
+/** Exactly one worker finalized, and its summary is the truth. */
+export function verifyFinalization(outcomes: readonly WorkerOutcome[], failBatches: boolean, job: PreparedJob): void {
+  const finalized = messagesOf(outcomes, 'finalized');
+  expect(finalized).toHaveLength(1);
+  const expectedFailed = Array.from({ length: job.totalRecords }, (_, i) => i).filter(recordFails).length;
+  const anyFailed = failBatches && job.batches.some((b) => expectedBatch(b, true).status === 'FAILED');
+  expect(finalized[0]!.summary).toEqual({
+    processed: job.totalRecords - expectedFailed, failed: expectedFailed, status: anyFailed ? 'FAILED' : 'COMPLETED',
+  });
+}
+
+/**
+ * No batch held by two live workers at once: for consecutive tenures of a
+ * batch, the earlier one's last proof of holding it (a fenced operation that
+ * succeeded, started at `lastHeldAt`) comes no later than the next claim.
+ */
+export function verifyNoOverlap(outcomes: readonly WorkerOutcome[], job: PreparedJob): Map<string, Tenure[]> {
+  const byBatch = tenures(outcomes);
+  expect(byBatch.size).toBe(job.batches.length);
+  for (const [batchId, list] of byBatch) {
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1]!;
+      const next = list[i]!;
+      expect(prev.ended).not.toBe('done'); // a completed batch is never handed out again
+      if (prev.lastHeldAt > next.claimedAt + CLOCK_SLACK_MS) {
+        throw new Error(`batch ${batchId} held by ${prev.workerId} until ${prev.lastHeldAt} but claimed by ${next.workerId} at ${next.claimedAt}`);
+      }
+    }
+    // Each batch completed exactly once, by its last holder.
+    expect(list.filter((t) => t.ended === 'done')).toHaveLength(1);
+    expect(list[list.length - 1]!.ended).toBe('done');
+  }
+  return byBatch;
 }
 
 /** Human-readable digest of worker errors and exits, for assertion messages. */
