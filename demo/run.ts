@@ -136,7 +136,7 @@ async function main(argv: string[]): Promise<number> {
     const victim = o.kill ? `worker-2` : undefined;
     // The victim is killed half-way through its second batch when there is
     // enough work for everyone to get several, else through its first.
-    const killOnBatch = batches.length >= 4 * o.workers ? 2 : 1;
+    const killOnBatch = batches.length >= 8 * o.workers ? 2 : 1;
     let victimBatches = 0;
     let killed: { workerId: string; pid: number; batchIndex: number; written: number; records: number; at: number } | undefined;
     let reclaimedAt: number | undefined;

@@ -41,7 +41,7 @@ export interface CliIo {
   out(text: string): void;
   err(text: string): void;
   readonly env: NodeJS.ProcessEnv;
-  /** Whether stderr is a terminal (live progress bar) or not (plain progress lines). */
+  /** Whether stderr is a terminal (live progress bar there) or not (plain progress lines on stdout). */
   readonly tty: boolean;
 }
 
@@ -108,7 +108,7 @@ async function watch(store: SequelizeStateStore, jobId: string, intervalMs: numb
         bar.update(done, { failed: progress.failedRecords, batches: `${progress.currentBatch}/${progress.totalBatches}`, status: job.status });
       } else {
         const line = progressLine(job.status, progress);
-        if (line !== lastLine) io.err(`${line}\n`);
+        if (line !== lastLine) io.out(`${line}\n`);
         lastLine = line;
       }
       if (TERMINAL_JOB_STATUSES.includes(job.status)) {
