@@ -11,7 +11,6 @@ export const BATCHES_TABLE = 'bulkimport_batches';
  */
 @Table({
   tableName: BATCHES_TABLE,
-  modelName: 'BulkImportBatch',
   underscored: true,
   timestamps: false,
   indexes: [

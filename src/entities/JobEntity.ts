@@ -10,7 +10,15 @@ export const JOBS_TABLE = 'bulkimport_jobs';
  * Batches are not stored on this row: they live one per row in
  * {@link BatchEntity}, so that concurrent workers never rewrite a shared copy.
  */
-@Table({ tableName: JOBS_TABLE, modelName: 'BulkImportJob', underscored: true, timestamps: false })
+@Table({
+  tableName: JOBS_TABLE,
+  underscored: true,
+  timestamps: false,
+  indexes: [
+    // listJobs / purgeJobs: jobs by status and age (migration 002).
+    { name: 'bulkimport_jobs_status_updated_idx', fields: ['status', 'updated_at'] },
+  ],
+})
 export class JobEntity extends Model {
   /** Job id (the engine uses UUIDs; any string of 1–255 characters is accepted). */
   @Column({ type: DataType.STRING(255), primaryKey: true, allowNull: false })

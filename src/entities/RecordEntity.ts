@@ -9,7 +9,6 @@ export const RECORDS_TABLE = 'bulkimport_records';
  */
 @Table({
   tableName: RECORDS_TABLE,
-  modelName: 'BulkImportRecord',
   underscored: true,
   timestamps: false,
   indexes: [

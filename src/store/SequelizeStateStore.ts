@@ -178,6 +178,9 @@ export class SequelizeStateStore implements DistributedStateStore {
     if (options.schema !== undefined && (typeof options.schema !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(options.schema))) {
       throw new InvalidInputError('schema must be an identifier of letters, digits and underscores', { ...context, field: 'schema' });
     }
+    if (options.schema !== undefined && dialect.singleWriter) {
+      throw new InvalidInputError('schema is not supported on SQLite; use tablePrefix', { ...context, field: 'schema' });
+    }
     this.dialect = dialect;
     this.schema = options.schema;
     this.retries = options.transientRetries ?? 5;
@@ -316,7 +319,9 @@ export class SequelizeStateStore implements DistributedStateStore {
     await this.guard(context, async () => {
       const bind: unknown[] = [jobId, batchId, status, processed, failed];
       if (fenced) bind.push(options.workerId);
-      const changed = await this.affected(this.sql.updateBatch(fenced, status === 'PENDING'), bind);
+      // One autocommit statement: after a deadlock (MariaDB, against concurrent
+      // claims and finalizes) it was rolled back, so running it again is safe.
+      const changed = await this.retrying(() => this.affected(this.sql.updateBatch(fenced, status === 'PENDING'), bind));
       if (changed > 0) return;
       if (fenced) throw await this.leaseError(jobId, batchId, options.workerId as string, context);
       const [head] = await this.select<{ distributed: unknown }>(this.sql.selectJobHead(), [jobId]);

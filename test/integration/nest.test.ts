@@ -23,10 +23,7 @@ import { expectImported, record, smallImport, sqliteFile } from './support';
 
 const TARGETS = DATABASES.filter((d) => d.name === 'sqlite' || d.name === 'postgres');
 
-// Evaluated at load time, as the @Module decorators of an application are:
-// registering a decorated class renames it (`JobEntity.name` becomes its
-// modelName `BulkImportJob`), so a model token computed after the first
-// registration differs from the one `@InjectModel(JobEntity)` captured.
+// Evaluated at load time, as the @Module decorators of an application are.
 const FEATURE_JOB = SequelizeModule.forFeature([JobEntity]);
 const FEATURE_ALL = SequelizeModule.forFeature([...STATE_ENTITIES]);
 const JOB_TOKEN = getModelToken(JobEntity);
