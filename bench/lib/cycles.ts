@@ -16,6 +16,19 @@ export async function storeCycle(store: SequelizeStateStore, jobId: string, work
   return true;
 }
 
+/** Runs `fn` again after a deadlock (MariaDB 1213, PostgreSQL 40P01), as any real client must. */
+async function retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (error) {
+      const e = error as { errno?: number; code?: string };
+      if (attempt >= 5 || !(e.errno === 1213 || e.code === '40P01')) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 10 * 2 ** attempt) * (0.5 + Math.random())));
+    }
+  }
+}
+
 /** Raw claim of the lowest-index PENDING batch; its id, or `undefined`. */
 export async function rawClaim(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<string | undefined> {
   if (raw.dialect === 'mariadb') {
@@ -38,9 +51,9 @@ export async function rawClaim(raw: RawConnection, sql: RawSql, jobId: string, w
 
 /** Raw cycle; `false` when there was nothing left to claim. */
 export async function rawCycle(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<boolean> {
-  const batchId = await rawClaim(raw, sql, jobId, workerId);
+  const batchId = await retryDeadlock(() => rawClaim(raw, sql, jobId, workerId));
   if (batchId === undefined) return false;
-  await raw.run(sql.updateBatch(), ['COMPLETED', 500, 0, jobId, batchId]);
-  await raw.run(sql.finalize(), sql.finalizeParams(jobId));
+  await retryDeadlock(() => raw.run(sql.updateBatch(), ['COMPLETED', 500, 0, jobId, batchId]));
+  await retryDeadlock(() => raw.run(sql.finalize(), sql.finalizeParams(jobId)));
   return true;
 }
