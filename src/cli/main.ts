@@ -102,7 +102,9 @@ async function watch(store: SequelizeStateStore, jobId: string, intervalMs: numb
             format: ' {bar} {percentage}% | {value}/{total} records | {failed} failed | batches {batches} | {status}',
             hideCursor: true,
           }, Presets.shades_classic);
-          bar.start(Math.max(1, progress.totalRecords), done, { failed: 0, batches: '', status: job.status });
+          bar.start(Math.max(1, progress.totalRecords), done, {
+            failed: progress.failedRecords, batches: `${progress.currentBatch}/${progress.totalBatches}`, status: job.status,
+          });
         }
         bar.setTotal(Math.max(1, progress.totalRecords));
         bar.update(done, { failed: progress.failedRecords, batches: `${progress.currentBatch}/${progress.totalBatches}`, status: job.status });
