@@ -46,9 +46,17 @@ describe.each(SERVER_DATABASES.map((db) => [db.name, db] as [string, TestDatabas
         expect(new Set(claims.map((c) => c.batchId)).size).toBe(job.batches.length);
         expect(messagesOf(outcomes, 'done')).toHaveLength(job.batches.length);
         verifyNoOverlap(outcomes, job);
-        // Real concurrency: more than one worker did work.
+        // Real concurrency: several workers did work, and held batches at the same moments.
         const busy = outcomes.filter((o) => o.messages.some((m) => m.type === 'claim')).length;
         expect(busy).toBeGreaterThan(1);
+        const edges = messagesOf(outcomes, 'done').flatMap((d) => {
+          const claim = claims.find((c) => c.batchId === d.batchId)!;
+          return [[claim.claimedAt, 1], [d.finishedAt, -1]] as [number, number][];
+        }).sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+        let holding = 0;
+        let most = 0;
+        for (const [, step] of edges) most = Math.max(most, (holding += step));
+        expect(most).toBeGreaterThan(1);
 
         verifyFinalization(outcomes, false, job);
         await verifyStore(fresh.store, job, false);

@@ -331,6 +331,50 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     expect(next.claimed && next.reservation.batchIndex).toBe(2);
   });
 
+  test('claimers racing repeated saveJobState of the same job all get a batch, and no batch is reset', async () => {
+    for (let round = 0; round < 2; round++) {
+      const list = batches(200);
+      const job = distributedJob(list);
+      await store.saveJobState(job);
+      const [saves, claims] = await Promise.all([
+        Promise.all(pool.stores.slice(0, 3).map((s) => s.saveJobState(job))),
+        Promise.all(pool.stores.slice(3).map((s, i) => s.claimBatch(job.id, `w${i}`))),
+      ]);
+      expect(saves).toHaveLength(3);
+      expect(claims.map((r) => (r.claimed ? 'claimed' : r.reason))).toEqual(Array(N - 3).fill('claimed'));
+      expect(new Set(claimedIds(claims)).size).toBe(N - 3);
+      const status = await store.getDistributedStatus(job.id);
+      expect(status).toMatchObject({ totalBatches: 200, processingBatches: N - 3, pendingBatches: 200 - (N - 3) });
+    }
+  });
+
+  test('engine path (no worker id): a stalled worker reporting after its batch was redone is last-writer-wins for that batch only, and finalization still happens once', async () => {
+    const [a, reclaimer, b] = pool.stores as [SequelizeStateStore, SequelizeStateStore, SequelizeStateStore];
+    const list = batches(2);
+    const job = distributedJob(list);
+    await store.saveJobState(job);
+    const ra = await a.claimBatch(job.id, 'worker-A');
+    const id = ra.claimed ? ra.reservation.batchId : '';
+    await sleep(50);
+    expect(await reclaimer.reclaimStaleBatches(job.id, 10)).toBe(1);
+    const rb = await b.claimBatch(job.id, 'worker-B');
+    expect(rb.claimed && rb.reservation.batchId).toBe(id);
+    const other = await b.claimBatch(job.id, 'worker-B');
+    const otherId = other.claimed ? other.reservation.batchId : '';
+    await b.updateBatchState(job.id, otherId, { batchId: otherId, status: 'COMPLETED', processedCount: 10, failedCount: 0 });
+    const otherRow = await batchRow(store, job.id, otherId);
+    // The stalled worker's unfenced report lands…
+    await a.updateBatchState(job.id, id, { batchId: id, status: 'COMPLETED', processedCount: 9, failedCount: 1 });
+    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'COMPLETED', processedCount: 9, failedCount: 1 });
+    const finals = await Promise.all([a.tryFinalizeJob(job.id), b.tryFinalizeJob(job.id)]);
+    expect(finals.filter(Boolean)).toHaveLength(1);
+    // …and the redoing worker's report, coming last, wins for that batch; the other batch is untouched.
+    await b.updateBatchState(job.id, id, { batchId: id, status: 'COMPLETED', processedCount: 10, failedCount: 0 });
+    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'COMPLETED', processedCount: 10, failedCount: 0 });
+    expect(await batchRow(store, job.id, otherId)).toEqual(otherRow);
+    expect(await b.tryFinalizeJob(job.id)).toBe(false);
+  });
+
   test('saveBatchRecords repeated (also concurrently) is idempotent', async () => {
     const jobId = `job-${randomUUID()}`;
     const batchId = randomUUID();
