@@ -87,6 +87,9 @@ export function writeMarkdown(resultsDir: string, outFile: string): void {
     out.push('', '</details>', '');
   }
   out.push(METHOD);
+  // Findings, edits made for speed and their before/after figures: hand-written, kept next to this file.
+  const notes = path.join(path.dirname(outFile), 'NOTES.md');
+  if (fs.existsSync(notes)) out.push('', fs.readFileSync(notes, 'utf8'));
   fs.writeFileSync(outFile, out.join('\n'));
   console.log(`wrote ${outFile}`);
 }
