@@ -10,7 +10,12 @@ export const sqlite: Dialect = {
   updateReturning: true,
   rowLocks: false,
   singleWriter: true,
-  maxBindParams: 32766,
+  // Far below SQLite's 32,766 on purpose: SQLite resolves each `$n` name by a
+  // linear search while it prepares a statement, so preparing costs the square
+  // of the parameter count (a 500-record upsert, 4,500 parameters, took ~1 s
+  // to run here; the same rows as 10 statements of 50 in one transaction,
+  // ~0.15 s). Sequelize only binds `$n` names on SQLite.
+  maxBindParams: 450,
   skipLocked: '',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: (id) => `"${id.replace(/"/g, '""')}"`,
