@@ -10,6 +10,7 @@ import * as path from 'path';
 import { Sequelize, type Options } from 'sequelize';
 import { JOBS_TABLE } from '../entities/JobEntity';
 import { SequelizeStateStore } from '../store/SequelizeStateStore';
+import { applySqliteBusyTimeout } from '../store/dialects/sqliteConnections';
 import { CliError } from './errors';
 
 /** What a database URL names, before connecting. */
@@ -87,27 +88,6 @@ export interface OpenStore {
   readonly store: SequelizeStateStore;
   readonly target: DatabaseTarget;
   close(): Promise<void>;
-}
-
-/**
- * Makes every SQLite connection this Sequelize instance opens wait for
- * other writers (`busy_timeout`), not just the one `initialize()` sees.
- * Sequelize's SQLite dialect opens a new connection per transaction and runs
- * no connect hooks, so this wraps its `getConnection`.
- */
-export function applySqliteBusyTimeout(sequelize: Sequelize, timeoutMs: number): void {
-  type Conn = { configure(option: 'busyTimeout', value: number): void };
-  const manager = (sequelize as unknown as { connectionManager: { getConnection(o?: unknown): Promise<Conn> } }).connectionManager;
-  const configured = new WeakSet<object>();
-  const original = manager.getConnection.bind(manager);
-  manager.getConnection = async (options?: unknown): Promise<Conn> => {
-    const connection = await original(options);
-    if (!configured.has(connection as object)) {
-      connection.configure('busyTimeout', timeoutMs);
-      configured.add(connection as object);
-    }
-    return connection;
-  };
 }
 
 /** A Sequelize instance for a target (not yet connected). */

@@ -13,6 +13,7 @@ import type {
   JobState, JobStatus, ProcessedRecord,
 } from '../ports';
 import { dialectFor, driverError, SUPPORTED_DIALECTS, type Dialect, type Tables } from './dialects';
+import { applySqliteBusyTimeout } from './dialects/sqliteConnections';
 import { defineStoreModels, type StoreModels } from './models';
 import { RecordBuffer, type RecordBufferOptions } from './RecordBuffer';
 import { BATCH_COLUMNS, JOB_COLUMNS, RECORD_COLUMNS, Sql } from './sql';
@@ -148,7 +149,6 @@ export class SequelizeStateStore implements DistributedStateStore {
   private readonly dialect: Dialect;
   private readonly sql: Sql;
   private readonly retries: number;
-  private readonly busyTimeoutMs: number;
   private readonly schema: string | undefined;
   private readonly buffer: RecordBuffer | undefined;
   private statementLimit: Promise<number | undefined> | undefined;
@@ -184,7 +184,11 @@ export class SequelizeStateStore implements DistributedStateStore {
     this.dialect = dialect;
     this.schema = options.schema;
     this.retries = options.transientRetries ?? 5;
-    this.busyTimeoutMs = options.sqliteBusyTimeoutMs ?? 10_000;
+    const busyTimeoutMs = options.sqliteBusyTimeoutMs ?? 10_000;
+    if (typeof busyTimeoutMs !== 'number' || !Number.isFinite(busyTimeoutMs) || busyTimeoutMs < 0) {
+      throw new InvalidInputError('sqliteBusyTimeoutMs must be a finite number of milliseconds >= 0', { ...context, field: 'sqliteBusyTimeoutMs' });
+    }
+    if (dialect.singleWriter) applySqliteBusyTimeout(sequelize, Math.floor(busyTimeoutMs));
     this.models = defineStoreModels(sequelize, { tablePrefix: prefix, schema: options.schema });
     const qualify = (table: string): string =>
       (options.schema ? `${dialect.quote(options.schema)}.` : '') + dialect.quote(`${prefix}${table}`);
@@ -210,9 +214,6 @@ export class SequelizeStateStore implements DistributedStateStore {
    */
   async initialize(): Promise<void> {
     await this.guard({ operation: 'initialize' }, async () => {
-      if (this.dialect.singleWriter) {
-        await this.sequelize.query(`PRAGMA busy_timeout = ${Math.floor(this.busyTimeoutMs)}`, { transaction: null });
-      }
       if (this.schema && this.sequelize.getDialect() === 'postgres') {
         await this.sequelize.query(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quote(this.schema)}`, { transaction: null });
       }
