@@ -261,6 +261,17 @@ export class SequelizeStateStore implements DistributedStateStore {
     await this.flushRecords();
     await this.guard(jobContext, () =>
       this.transaction(async (tx) => {
+        if (row.distributed && !TERMINAL_JOB_STATUSES.includes(row.status)) {
+          // A finalized distributed job stays final: re-opening it would let
+          // tryFinalizeJob answer true a second time.
+          const [stored] = await this.select<{ status: string; distributed: unknown }>(this.sql.selectJobHead(), [row.id], tx);
+          if (stored && isTrue(stored.distributed) && TERMINAL_JOB_STATUSES.includes(stored.status as JobStatus)) {
+            throw new InvalidInputError(
+              `the distributed job is already ${stored.status}; it cannot go back to ${row.status}`,
+              { ...jobContext, field: 'job.status' },
+            );
+          }
+        }
         await this.exec(this.sql.upsertJob(), JOB_COLUMNS.map((c) => jobValue(row, c)), tx);
         for (const chunk of chunks(batches, this.rowsPerStatement(BATCH_COLUMNS.length))) {
           await this.exec(
