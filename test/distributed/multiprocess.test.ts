@@ -25,7 +25,8 @@ if (SERVER_DATABASES.length === 0) {
   test.skip(`multi-process distributed tests need a server database: ${SKIPPED.join(', ')}`, () => undefined);
 }
 
-describe.each(SERVER_DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))(
+// Jest refuses an empty table, hence the else.
+else describe.each(SERVER_DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))(
   'distributed import by %s worker processes',
   (name, db) => {
     test(`${WORKERS} processes, ${TOTAL} records in ${Math.ceil(TOTAL / BATCH_SIZE)} batches, the engine's call sequence`, async () => {

@@ -76,7 +76,8 @@ async function seedJob(store: SequelizeStateStore, jobId: string, batches: numbe
   return ids;
 }
 
-describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('connection killed mid-transaction on %s', (_name, db) => {
+// Jest refuses an empty table: without a server URL these suites are simply not defined.
+if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('connection killed mid-transaction on %s', (_name, db) => {
   let ctx: Ctx;
   let killer: Sequelize;
   let other: SequelizeStateStore;
@@ -211,7 +212,7 @@ describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('connection kil
   });
 });
 
-describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('transient faults on %s', (_name, db) => {
+if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('transient faults on %s', (_name, db) => {
   let ctx: Ctx;
   let other: Sequelize;
   beforeAll(async () => {
