@@ -16,7 +16,14 @@ export interface RecordRow {
   readonly retryCount: number | null;
 }
 
-/** A record as read back (model attributes; JSON columns as objects or strings). */
+/**
+ * A record as the store reads it back: attribute names, `raw`/`parsed`/`errors`
+ * as JSON text or as decoded values, and `processingError` as the column's
+ * JSON **text** (the store selects it as text on every dialect). A model read
+ * (`RecordEntity.findAll`) decodes `processing_error` to a plain string on
+ * PostgreSQL and MySQL/MariaDB: use that string directly rather than passing
+ * such a row here, since a decoded string cannot be told from JSON text.
+ */
 export interface StoredRecord {
   readonly recordIndex: number | string;
   readonly status: string;
