@@ -1,4 +1,5 @@
 import { driverError } from './driver';
+import { onConflictStandard, quoteStandard } from './standard';
 import type { Dialect } from './types';
 
 /**
@@ -18,18 +19,11 @@ export const sqlite: Dialect = {
   maxBindParams: 450,
   skipLocked: '',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
-  quote: (id) => `"${id.replace(/"/g, '""')}"`,
+  quote: quoteStandard,
   nowMs: `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`,
   jsonText: (column) => column,
   bool: (value) => (value ? '1' : '0'),
-  onConflictUpdate(_table, keys, update, raw = {}) {
-    const target = `(${keys.map(sqlite.quote).join(', ')})`;
-    const sets = [
-      ...update.map((c) => `${sqlite.quote(c)} = excluded.${sqlite.quote(c)}`),
-      ...Object.entries(raw).map(([c, sql]) => `${sqlite.quote(c)} = ${sql.replace(/\$old\./g, 'cur.')}`),
-    ];
-    return sets.length === 0 ? ` ON CONFLICT ${target} DO NOTHING` : ` ON CONFLICT ${target} DO UPDATE SET ${sets.join(', ')}`;
-  },
+  onConflictUpdate: onConflictStandard,
   isTransient(error) {
     const code = driverError(error)?.code;
     return code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED';
