@@ -31,7 +31,6 @@ export const mysql: Dialect = {
   nowMs: `CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)`,
   // MariaDB's JSON is LONGTEXT; the cast keeps drivers from decoding it.
   jsonText: (column) => `CAST(${column} AS CHAR)`,
-  bool: (value) => (value ? '1' : '0'),
   onConflictUpdate(_table, keys, update, raw = {}) {
     const sets = [
       ...update.map((c) => `${mysql.quote(c)} = VALUES(${mysql.quote(c)})`),

@@ -20,7 +20,6 @@ export const postgres: Dialect = {
   quote: quoteStandard,
   nowMs: `(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`,
   jsonText: (column) => `${column}::text`,
-  bool: (value) => (value ? 'true' : 'false'),
   onConflictUpdate: onConflictStandard,
   isTransient(error) {
     const code = driverError(error)?.code;

@@ -22,7 +22,6 @@ export const sqlite: Dialect = {
   quote: quoteStandard,
   nowMs: `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`,
   jsonText: (column) => column,
-  bool: (value) => (value ? '1' : '0'),
   onConflictUpdate: onConflictStandard,
   isTransient(error) {
     const code = driverError(error)?.code;

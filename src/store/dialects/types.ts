@@ -52,8 +52,6 @@ export interface Dialect {
   readonly nowMs: string;
   /** An SQL expression reading a JSON column as text, whatever the driver would decode. */
   jsonText(column: string): string;
-  /** A boolean literal. */
-  bool(value: boolean): string;
 
   /**
    * Completes `INSERT INTO t (cols) VALUES …` so that a row whose `keys`
