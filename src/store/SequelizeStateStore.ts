@@ -214,8 +214,8 @@ export class SequelizeStateStore implements DistributedStateStore {
    */
   async initialize(): Promise<void> {
     await this.guard({ operation: 'initialize' }, async () => {
-      if (this.schema && this.sequelize.getDialect() === 'postgres') {
-        await this.sequelize.query(`CREATE SCHEMA IF NOT EXISTS ${this.dialect.quote(this.schema)}`, { transaction: null });
+      if (this.schema && this.dialect.createSchema) {
+        await this.sequelize.query(this.dialect.createSchema(this.schema), { transaction: null });
       }
       // MySQL/MariaDB: binary NO PAD collation, so ids compare as on the other dialects.
       let tableOptions = {};

@@ -18,6 +18,7 @@ export const postgres: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: quoteStandard,
+  createSchema: (name) => `CREATE SCHEMA IF NOT EXISTS ${quoteStandard(name)}`,
   nowMs: `(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`,
   jsonText: (column) => `${column}::text`,
   onConflictUpdate: onConflictStandard,

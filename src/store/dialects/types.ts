@@ -41,6 +41,12 @@ export interface Dialect {
    */
   exactTextTableOptions?(serverVersion: string): { charset: string; collate: string };
 
+  /**
+   * The statement that creates a schema if it is missing (PostgreSQL);
+   * absent where the store does not create the `schema` option's namespace
+   * (MySQL/MariaDB: a database the user creates; SQLite: no schemas).
+   */
+  createSchema?(name: string): string;
   /** The row-lock clause that skips rows other transactions hold (`''` where there are no row locks). */
   readonly skipLocked: string;
   /** `INSERT INTO table`, aliased `cur` where the dialect lets `onConflictUpdate` refer to the old row that way. */
