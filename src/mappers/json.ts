@@ -14,61 +14,104 @@ import { LONE_SURROGATE } from './validate';
  * @throws InvalidInputError naming the path of the first offending value.
  */
 export function encodeJson(value: unknown, field: string, context: ErrorContext): string {
-  checkJsonValue(value, field, context, new Set());
+  const problem = firstProblem(value, []);
+  if (problem) {
+    throw new InvalidInputError(`${pathOf(field, problem.at)} is ${problem.what}, which JSON cannot hold`, {
+      ...context, field: pathOf(field, problem.at),
+    });
+  }
   return JSON.stringify(value);
 }
 
-function reject(what: string, path: string, context: ErrorContext): never {
-  throw new InvalidInputError(`${path} is ${what}, which JSON cannot hold`, { ...context, field: path });
+/** What is wrong and where (keys and indexes from the root). */
+interface Problem {
+  readonly what: string;
+  readonly at: readonly (string | number)[];
 }
 
-function checkJsonValue(value: unknown, path: string, context: ErrorContext, seen: Set<object>): void {
+/** `field.a[0].b` from a key path; only built when a value is refused. */
+function pathOf(field: string, at: readonly (string | number)[]): string {
+  let path = field;
+  for (const key of at) path += typeof key === 'number' ? `[${key}]` : /^[A-Za-z_$][\w$]*$/.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`;
+  return path;
+}
+
+/** Any UTF-16 surrogate: a cheap test that lets the exact one run only on strings that have one. */
+const ANY_SURROGATE = /[\uD800-\uDFFF]/;
+
+const hasLoneSurrogate = (text: string): boolean => ANY_SURROGATE.test(text) && LONE_SURROGATE.test(text);
+
+/**
+ * The first value JSON would change, depth first, or `undefined`. `ancestors`
+ * holds the objects above `value` (cycle detection) and doubles as the
+ * recursion stack; key paths are rebuilt only for a refused value, so a valid
+ * record costs one pass with no string building.
+ */
+function firstProblem(value: unknown, ancestors: object[]): Problem | undefined {
   switch (typeof value) {
     case 'string':
-      if (LONE_SURROGATE.test(value)) reject('a string with a lone UTF-16 surrogate', path, context);
-      return;
+      return hasLoneSurrogate(value) ? { what: 'a string with a lone UTF-16 surrogate', at: [] } : undefined;
     case 'boolean':
-      return;
-    case 'number':
-      if (!Number.isFinite(value)) reject(String(value), path, context);
-      return;
     case 'undefined':
-      return;
+      return undefined;
+    case 'number':
+      return Number.isFinite(value) ? undefined : { what: String(value), at: [] };
     case 'bigint':
-      reject('a BigInt', path, context);
-    // falls through (reject never returns)
+      return { what: 'a BigInt', at: [] };
     case 'function':
-      reject('a function', path, context);
-    // falls through
+      return { what: 'a function', at: [] };
     case 'symbol':
-      reject('a symbol', path, context);
-    // falls through
-    case 'object': {
-      if (value === null) return;
-      if (seen.has(value)) reject('a circular reference', path, context);
-      if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return;
-      if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
-        reject(`a ${value.constructor.name}`, path, context);
-      }
-      if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) reject('binary data', path, context);
-      if (value instanceof RegExp) reject('a RegExp', path, context);
-      seen.add(value);
-      if (Array.isArray(value)) {
-        for (let i = 0; i < value.length; i++) {
-          const item: unknown = value[i];
-          if (item === undefined) reject('undefined inside an array', `${path}[${i}]`, context);
-          checkJsonValue(item, `${path}[${i}]`, context, seen);
+      return { what: 'a symbol', at: [] };
+    default: {
+      if (value === null) return undefined;
+      const object = value as object;
+      if (ancestors.includes(object)) return { what: 'a circular reference', at: [] };
+      if (typeof (object as { toJSON?: unknown }).toJSON === 'function') return undefined;
+      if (Array.isArray(object)) {
+        ancestors.push(object);
+        for (let i = 0; i < object.length; i++) {
+          const item: unknown = object[i];
+          const problem = item === undefined ? { what: 'undefined inside an array', at: [] } : firstProblem(item, ancestors);
+          if (problem) {
+            ancestors.pop();
+            return { what: problem.what, at: [i, ...problem.at] };
+          }
         }
-      } else {
-        for (const key of Object.keys(value)) {
-          if (LONE_SURROGATE.test(key)) reject('a key with a lone UTF-16 surrogate', `${path}[${JSON.stringify(key)}]`, context);
-          checkJsonValue((value as Record<string, unknown>)[key], `${path}.${key}`, context, seen);
+        ancestors.pop();
+        return undefined;
+      }
+      const proto: unknown = Object.getPrototypeOf(object);
+      if (proto !== Object.prototype && proto !== null) {
+        const what = exoticObject(object);
+        if (what) return { what, at: [] };
+      }
+      ancestors.push(object);
+      for (const key in object) {
+        if (!Object.prototype.hasOwnProperty.call(object, key)) continue;
+        if (hasLoneSurrogate(key)) {
+          ancestors.pop();
+          return { what: 'a key with a lone UTF-16 surrogate', at: [key] };
+        }
+        const problem = firstProblem((object as Record<string, unknown>)[key], ancestors);
+        if (problem) {
+          ancestors.pop();
+          return { what: problem.what, at: [key, ...problem.at] };
         }
       }
-      seen.delete(value);
-      return;
+      ancestors.pop();
+      return undefined;
     }
   }
+}
+
+/** Why a non-plain object cannot be stored as JSON, or `undefined` if it can. */
+function exoticObject(value: object): string | undefined {
+  if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+    return `a ${value.constructor.name}`;
+  }
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return 'binary data';
+  if (value instanceof RegExp) return 'a RegExp';
+  return undefined;
 }
 
 /**
