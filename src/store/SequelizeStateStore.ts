@@ -1,4 +1,4 @@
-import { QueryTypes, Transaction, type Sequelize } from 'sequelize';
+import type { Sequelize } from 'sequelize';
 import { InvalidInputError, LeaseLostError, NotFoundError, PersistenceError, StateStoreError, type ErrorContext } from '../errors';
 import { BatchMapper, type BatchRow } from '../mappers/BatchMapper';
 import { JobMapper, type StoredJob } from '../mappers/JobMapper';
@@ -12,8 +12,9 @@ import type {
   Batch, BatchState, BatchStatus, ClaimBatchResult, DistributedJobStatus, DistributedStateStore, JobProgress,
   JobState, JobStatus, ProcessedRecord,
 } from '../ports';
-import { dialectFor, driverError, SUPPORTED_DIALECTS, type Dialect, type Tables } from './dialects';
+import { dialectFor, driverError, driverFor, SUPPORTED_DIALECTS, type Dialect, type Tables } from './dialects';
 import { applySqliteBusyTimeout } from './dialects/sqliteConnections';
+import { Executor, type Tx } from './Executor';
 import { defineStoreModels, type StoreModels } from './models';
 import { RecordBuffer, type RecordBufferOptions } from './RecordBuffer';
 import { BATCH_COLUMNS, JOB_COLUMNS, RECORD_COLUMNS, Sql } from './sql';
@@ -124,8 +125,6 @@ const STATEMENT_BYTES = 4 * 1024 * 1024;
 /** Room left in a server packet for the statement's SQL text and protocol framing. */
 const PACKET_MARGIN = 64 * 1024;
 
-const sqliteLocks = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
-
 /**
  * A `StateStore` and `DistributedStateStore` for `@batchactions/core` on a
  * Sequelize 6 instance (PostgreSQL, MySQL 8, MariaDB 10.6+, SQLite).
@@ -148,6 +147,7 @@ export class SequelizeStateStore implements DistributedStateStore {
 
   private readonly dialect: Dialect;
   private readonly sql: Sql;
+  private readonly db: Executor;
   private readonly retries: number;
   private readonly schema: string | undefined;
   private readonly buffer: RecordBuffer | undefined;
@@ -165,7 +165,8 @@ export class SequelizeStateStore implements DistributedStateStore {
       throw new InvalidInputError('the first argument must be a Sequelize instance', { ...context, field: 'sequelize' });
     }
     const dialect = dialectFor(sequelize.getDialect());
-    if (!dialect) {
+    const driver = driverFor(sequelize.getDialect());
+    if (!dialect || !driver) {
       throw new InvalidInputError(
         `dialect ${JSON.stringify(sequelize.getDialect())} is not supported; use one of ${SUPPORTED_DIALECTS.join(', ')}`,
         { ...context, field: 'sequelize' },
@@ -198,6 +199,7 @@ export class SequelizeStateStore implements DistributedStateStore {
       records: qualify('bulkimport_records'),
     };
     this.sql = new Sql(dialect, this.tables);
+    this.db = new Executor(sequelize, dialect, driver, (fn) => this.retrying(fn, true));
     if (options.recordBuffer) {
       this.buffer = new RecordBuffer(
         (rows) => this.writeRecords(rows, 'saveProcessedRecord'),
@@ -726,11 +728,11 @@ export class SequelizeStateStore implements DistributedStateStore {
     }
     const budget = Math.min(STATEMENT_BYTES, limit !== undefined ? limit - PACKET_MARGIN : STATEMENT_BYTES);
     const parts = chunkBySize(rows, this.rowsPerStatement(RECORD_COLUMNS.length), budget, recordBytes);
-    const write = (part: readonly RecordRow[], tx: Transaction | null): Promise<void> =>
+    const write = (part: readonly RecordRow[], tx?: Tx): Promise<void> =>
       this.exec(this.sql.upsertRecords(part.length), part.flatMap(recordValues), tx);
     await this.guard(context, () =>
       parts.length === 1
-        ? write(parts[0] as RecordRow[], null)
+        ? write(parts[0] as RecordRow[])
         : this.transaction(async (tx) => {
           for (const part of parts) await write(part, tx);
         }),
@@ -788,35 +790,27 @@ export class SequelizeStateStore implements DistributedStateStore {
     if (this.buffer) await this.buffer.flush(jobId);
   }
 
-  private async exec(sql: string, bind: unknown[], transaction: Transaction | null = null): Promise<void> {
-    await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.RAW, raw: true });
+  private exec(sql: string, bind: unknown[], tx?: Tx): Promise<void> {
+    return this.db.exec(sql, bind, tx);
   }
 
-  private async affected(sql: string, bind: unknown[], transaction: Transaction | null = null): Promise<number> {
-    const n: unknown = await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.BULKUPDATE, raw: true });
-    return typeof n === 'number' ? n : Number(n);
+  private affected(sql: string, bind: unknown[], tx?: Tx): Promise<number> {
+    return this.db.count(sql, bind, tx);
   }
 
-  private async select<T = Record<string, unknown>>(sql: string, bind: unknown[], transaction: Transaction | null = null): Promise<T[]> {
-    return (await this.sequelize.query(sql, { bind, transaction, type: QueryTypes.SELECT, raw: true })) as T[];
+  private select<T = Record<string, unknown>>(sql: string, bind: unknown[], tx?: Tx): Promise<T[]> {
+    return this.db.rows<T>(sql, bind, tx);
   }
 
   /**
    * Runs `fn` in a transaction. SQLite: `BEGIN IMMEDIATE` (take the write lock
    * up front), one transaction at a time per Sequelize instance.
    */
-  private async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-    // No isolation level is set: Sequelize sets it per session on MySQL,
-    // which would leak into the application's later use of the connection.
-    // Row locks (FOR UPDATE SKIP LOCKED) read the latest committed rows anyway.
-    if (!this.dialect.singleWriter) return this.sequelize.transaction(fn);
-    let lock = sqliteLocks.get(this.sequelize);
-    if (!lock) sqliteLocks.set(this.sequelize, (lock = { tail: Promise.resolve() }));
-    const run = lock.tail.then(() =>
-      this.retrying(() => this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, fn), true),
-    );
-    lock.tail = run.catch(() => undefined);
-    return run;
+  private transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    // No isolation level is set: it would be per session on MySQL and leak
+    // into the application's later use of the pooled connection. Row locks
+    // (FOR UPDATE SKIP LOCKED) read the latest committed rows anyway.
+    return this.db.transaction(fn);
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Dialect } from './types';
 
 export type { Dialect, Tables } from './types';
 export { driverError } from './driver';
+export { driverFor, type Driver } from './drivers';
 
 const DIALECTS: readonly Dialect[] = [postgres, mysql, sqlite];
 

@@ -25,6 +25,7 @@ export const mysql: Dialect = {
     charset: 'utf8mb4',
     collate: /mariadb/i.test(serverVersion) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin',
   }),
+  beginTransaction: 'START TRANSACTION',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table}`,
   quote: (id) => `\`${id.replace(/`/g, '``')}\``,

@@ -15,6 +15,7 @@ export const postgres: Dialect = {
   rowLocks: true,
   singleWriter: false,
   maxBindParams: 65535,
+  beginTransaction: 'BEGIN',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: quoteStandard,

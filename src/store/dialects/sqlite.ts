@@ -17,6 +17,7 @@ export const sqlite: Dialect = {
   // to run here; the same rows as 10 statements of 50 in one transaction,
   // ~0.15 s). Sequelize only binds `$n` names on SQLite.
   maxBindParams: 450,
+  beginTransaction: 'BEGIN IMMEDIATE',
   skipLocked: '',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: quoteStandard,

@@ -47,6 +47,8 @@ export interface Dialect {
    * (MySQL/MariaDB: a database the user creates; SQLite: no schemas).
    */
   createSchema?(name: string): string;
+  /** The statement that opens a transaction on a raw connection. */
+  readonly beginTransaction: string;
   /** The row-lock clause that skips rows other transactions hold (`''` where there are no row locks). */
   readonly skipLocked: string;
   /** `INSERT INTO table`, aliased `cur` where the dialect lets `onConflictUpdate` refer to the old row that way. */

@@ -1,0 +1,220 @@
+import { Transaction, type Sequelize } from 'sequelize';
+import type { Dialect } from './dialects';
+import type { Driver, Want } from './dialects/drivers';
+
+/** A transaction the executor runs statements in: the connection that holds it. */
+export interface Tx {
+  readonly connection: unknown;
+}
+
+interface ConnectionManager {
+  getConnection(options?: Record<string, unknown>): Promise<unknown>;
+  releaseConnection(connection: unknown): void | Promise<void>;
+  destroyConnection?(connection: unknown): Promise<void>;
+}
+
+/** A statement with `$n` rewritten for the driver, and which bind value goes where. */
+interface Compiled {
+  readonly text: string;
+  /** For positional drivers: the 0-based bind index of each `?`, in order. */
+  readonly order: readonly number[] | undefined;
+}
+
+/** Most compiled statements kept (multi-row statements vary with the row count). */
+const COMPILED_CACHE = 512;
+
+const sqliteLocks = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
+
+/**
+ * Runs the store's statements: on a connection taken from (and given back
+ * to) the Sequelize instance's own pool, through the driver directly, with
+ * the driver's native placeholders. What the store gives up by not going
+ * through `sequelize.query()` it does here: Sequelize's `logging` option is
+ * honoured, and `beforeQuery`/`afterQuery` hooks run (with a query object
+ * carrying `connection`, `sql` and a `run(sql, params)` method) when any are
+ * registered.
+ *
+ * Transactions: on PostgreSQL and MySQL/MariaDB `BEGIN`/`START TRANSACTION`
+ * … `COMMIT` on one pooled connection (rolled back on any error; a
+ * connection whose rollback fails is destroyed, not returned to the pool).
+ * On SQLite, Sequelize's own `IMMEDIATE` transaction (it opens a connection
+ * of its own per transaction), one at a time per Sequelize instance.
+ */
+export class Executor {
+  private readonly manager: ConnectionManager;
+  private readonly compiled = new Map<string, Compiled>();
+
+  constructor(
+    private readonly sequelize: Sequelize,
+    private readonly dialect: Dialect,
+    private readonly driver: Driver,
+    /** Retries `fn` after transient errors; SQLite transactions retry a busy database. */
+    private readonly retryBusy: <T>(fn: () => Promise<T>) => Promise<T>,
+  ) {
+    this.manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+  }
+
+  /** Rows of a SELECT (or `… RETURNING`). */
+  async rows<T = Record<string, unknown>>(sql: string, bind: readonly unknown[], tx?: Tx): Promise<T[]> {
+    return (await this.run(sql, bind, 'rows', tx)).rows as T[];
+  }
+
+  /** How many rows a write changed. */
+  async count(sql: string, bind: readonly unknown[], tx?: Tx): Promise<number> {
+    return (await this.run(sql, bind, 'count', tx)).count;
+  }
+
+  /** Runs a write whose result does not matter. */
+  async exec(sql: string, bind: readonly unknown[], tx?: Tx): Promise<void> {
+    await this.run(sql, bind, 'count', tx);
+  }
+
+  /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
+  async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    if (this.dialect.singleWriter) return this.sqliteTransaction(fn);
+    const connection = await this.acquire();
+    let reusable = true;
+    try {
+      await this.runOn(connection, this.dialect.beginTransaction, [], 'count');
+      const result = await fn({ connection });
+      await this.runOn(connection, 'COMMIT', [], 'count');
+      return result;
+    } catch (error) {
+      try {
+        await this.runOn(connection, 'ROLLBACK', [], 'count');
+      } catch {
+        // The connection is in an unknown state (killed, timed out): never reuse it.
+        reusable = false;
+      }
+      throw error;
+    } finally {
+      if (reusable) await this.manager.releaseConnection(connection);
+      else await this.destroy(connection);
+    }
+  }
+
+  private async run(sql: string, bind: readonly unknown[], want: Want, tx?: Tx): Promise<{ rows: Record<string, unknown>[]; count: number }> {
+    if (tx) return this.runOn(tx.connection, sql, bind, want);
+    const connection = await this.acquire();
+    try {
+      return await this.runOn(connection, sql, bind, want);
+    } finally {
+      await this.manager.releaseConnection(connection);
+    }
+  }
+
+  private async runOn(connection: unknown, sql: string, bind: readonly unknown[], want: Want): Promise<{ rows: Record<string, unknown>[]; count: number }> {
+    const { text, order } = this.compile(sql);
+    const params = order ? order.map((i) => bind[i] ?? null) : bind.map((v) => v ?? null);
+    const log = (this.sequelize as unknown as { options: { logging?: unknown } }).options.logging;
+    if (typeof log === 'function') {
+      const message = `Executing (default): ${text}`;
+      if (log === console.log) log(message);
+      else log(message, { bind: params });
+    }
+    if (!this.sequelize.hasHook('beforeQuery') && !this.sequelize.hasHook('afterQuery')) {
+      return this.driver.run(connection, text, params, want);
+    }
+    // Hooks see what Sequelize's own queries give them: (options, query), with
+    // query.connection and a run(sql) that hooks may wrap.
+    const driver = this.driver;
+    const query = {
+      sequelize: this.sequelize,
+      connection,
+      sql: text,
+      options: { type: want === 'rows' ? 'SELECT' : 'RAW', bind: params },
+      run(s: string, p: readonly unknown[]) {
+        return driver.run(connection, s, p, want);
+      },
+    };
+    const hooks = this.sequelize as unknown as { runHooks(name: string, ...args: unknown[]): Promise<void> };
+    await hooks.runHooks('beforeQuery', query.options, query);
+    try {
+      return await query.run(text, params);
+    } finally {
+      await hooks.runHooks('afterQuery', query.options, query);
+    }
+  }
+
+  /** `$n` → the driver's placeholders, once per distinct statement text. */
+  private compile(sql: string): Compiled {
+    let compiled = this.compiled.get(sql);
+    if (!compiled) {
+      compiled = this.driver.placeholders === 'numbered' ? { text: sql, order: undefined } : toPositional(sql);
+      if (this.compiled.size >= COMPILED_CACHE) this.compiled.clear();
+      this.compiled.set(sql, compiled);
+    }
+    return compiled;
+  }
+
+  private acquire(): Promise<unknown> {
+    // A fresh options object each time: dialects write into it. The write
+    // pool under read replication, so a read sees the store's own writes.
+    return this.manager.getConnection({ type: 'RAW', useMaster: true });
+  }
+
+  private async destroy(connection: unknown): Promise<void> {
+    try {
+      if (this.manager.destroyConnection) await this.manager.destroyConnection(connection);
+      else await this.manager.releaseConnection(connection);
+    } catch {
+      // Already gone.
+    }
+  }
+
+  private async sqliteTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    let lock = sqliteLocks.get(this.sequelize);
+    if (!lock) sqliteLocks.set(this.sequelize, (lock = { tail: Promise.resolve() }));
+    const run = lock.tail.then(() =>
+      this.retryBusy(() =>
+        this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) =>
+          fn({ connection: (t as unknown as { connection: unknown }).connection })),
+      ),
+    );
+    lock.tail = run.catch(() => undefined);
+    return run;
+  }
+}
+
+/**
+ * Rewrites `$1…$n` to `?` and records which bind value each `?` takes (a
+ * parameter may appear more than once). Text inside quotes is left alone.
+ */
+export function toPositional(sql: string): Compiled {
+  const order: number[] = [];
+  let text = '';
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i] as string;
+    if (c === "'" || c === '"' || c === '`') {
+      const end = closingQuote(sql, i);
+      text += sql.slice(i, end);
+      i = end;
+    } else if (c === '$' && /[0-9]/.test(sql[i + 1] ?? '')) {
+      let j = i + 1;
+      while (j < sql.length && /[0-9]/.test(sql[j] as string)) j++;
+      order.push(Number(sql.slice(i + 1, j)) - 1);
+      text += '?';
+      i = j;
+    } else {
+      text += c;
+      i++;
+    }
+  }
+  return { text, order };
+}
+
+/** Index just past the quote that closes the one at `start` (a doubled quote is an escaped one). */
+function closingQuote(sql: string, start: number): number {
+  const quote = sql[start];
+  let i = start + 1;
+  while (i < sql.length) {
+    if (sql[i] === quote) {
+      if (sql[i + 1] === quote) i += 2;
+      else return i + 1;
+    } else {
+      i++;
+    }
+  }
+  return sql.length;
+}

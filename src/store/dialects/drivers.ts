@@ -1,0 +1,101 @@
+/**
+ * How each driver under Sequelize runs one statement on one of Sequelize's own
+ * pooled connections: `pg`, `mysql2`, `mariadb`, `sqlite3`. The store's hot
+ * statements go straight to the driver (Sequelize's `query()` costs about as
+ * much client CPU again as the driver itself; see bench/NOTES.md), on the
+ * connection Sequelize configured, so type parsing and session settings are
+ * the ones Sequelize set up.
+ */
+
+/** What a statement returned: its rows (SELECT, RETURNING) and how many rows it changed or returned. */
+export interface DriverResult {
+  readonly rows: Record<string, unknown>[];
+  readonly count: number;
+}
+
+/** What the caller wants back: rows, or only the number of rows changed. */
+export type Want = 'rows' | 'count';
+
+/** Runs statements on a raw connection of one driver. */
+export interface Driver {
+  /** `$n` kept (`numbered`: PostgreSQL) or rewritten to `?` in order (`positional`). */
+  readonly placeholders: 'numbered' | 'positional';
+  run(connection: unknown, sql: string, params: readonly unknown[], want: Want): Promise<DriverResult>;
+}
+
+interface PgClient {
+  query(text: string, values: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+}
+
+interface OkPacket {
+  affectedRows?: number;
+}
+
+interface MariadbConnection {
+  query(sql: string, values: readonly unknown[]): Promise<Record<string, unknown>[] | OkPacket>;
+}
+
+interface Mysql2Connection {
+  execute(sql: string, values: readonly unknown[], callback: (error: Error | null, result: Record<string, unknown>[] | OkPacket) => void): unknown;
+}
+
+interface Sqlite3Database {
+  all(sql: string, params: readonly unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): unknown;
+  run(sql: string, params: readonly unknown[], callback: (this: { changes: number }, error: Error | null) => void): unknown;
+}
+
+/** A driver's result: rows when it returned a result set, else the affected-row count. */
+function fromResult(result: Record<string, unknown>[] | OkPacket): DriverResult {
+  if (Array.isArray(result)) return { rows: result, count: result.length };
+  return { rows: [], count: Number(result.affectedRows ?? 0) };
+}
+
+const pg: Driver = {
+  placeholders: 'numbered',
+  async run(connection, sql, params) {
+    const result = await (connection as PgClient).query(sql, params);
+    return { rows: result.rows ?? [], count: result.rowCount ?? 0 };
+  },
+};
+
+const mariadb: Driver = {
+  placeholders: 'positional',
+  async run(connection, sql, params) {
+    return fromResult(await (connection as MariadbConnection).query(sql, params));
+  },
+};
+
+// Sequelize's mysql dialect binds with `execute` (server-side prepared
+// statements, cached per connection by mysql2); so does the store.
+const mysql2: Driver = {
+  placeholders: 'positional',
+  run(connection, sql, params) {
+    return new Promise((resolve, reject) => {
+      (connection as Mysql2Connection).execute(sql, params, (error, result) => (error ? reject(error) : resolve(fromResult(result))));
+    });
+  },
+};
+
+const sqlite3: Driver = {
+  placeholders: 'positional',
+  run(connection, sql, params, want) {
+    const db = connection as Sqlite3Database;
+    return new Promise((resolve, reject) => {
+      if (want === 'rows') {
+        db.all(sql, params, (error, rows) => (error ? reject(error) : resolve({ rows, count: rows.length })));
+      } else {
+        db.run(sql, params, function done(error) {
+          if (error) reject(error);
+          else resolve({ rows: [], count: this.changes });
+        });
+      }
+    });
+  },
+};
+
+const DRIVERS: Readonly<Record<string, Driver>> = { postgres: pg, mariadb, mysql: mysql2, sqlite: sqlite3 };
+
+/** The driver behind a Sequelize dialect name, or `undefined` if unsupported. */
+export function driverFor(sequelizeDialect: string): Driver | undefined {
+  return DRIVERS[sequelizeDialect];
+}
