@@ -265,8 +265,9 @@ export class SequelizeStateStore implements DistributedStateStore {
       this.transaction(async (tx) => {
         if (row.distributed && !TERMINAL_JOB_STATUSES.includes(row.status)) {
           // A finalized distributed job stays final: re-opening it would let
-          // tryFinalizeJob answer true a second time.
-          const [stored] = await this.select<{ status: string; distributed: unknown }>(this.sql.selectJobHead(), [row.id], tx);
+          // tryFinalizeJob answer true a second time. The read locks the job
+          // row, so a finalize committing meanwhile is seen, not overwritten.
+          const [stored] = await this.select<{ status: string; distributed: unknown }>(this.sql.selectJobHead(true), [row.id], tx);
           if (stored && isTrue(stored.distributed) && TERMINAL_JOB_STATUSES.includes(stored.status as JobStatus)) {
             throw new InvalidInputError(
               `the distributed job is already ${stored.status}; it cannot go back to ${row.status}`,
@@ -715,19 +716,24 @@ export class SequelizeStateStore implements DistributedStateStore {
     };
     // Statements stay under STATEMENT_BYTES and the server's packet limit; a
     // record that alone exceeds the limit is refused before anything is sent.
-    const limit = await this.guard(context, () => this.maxStatementBytes());
-    for (const row of rows) {
-      const bytes = recordBytes(row);
-      if (limit !== undefined && bytes > limit - PACKET_MARGIN) {
-        throw new PersistenceError(
-          `the record takes about ${bytes} bytes as a statement, more than this server accepts`
-          + ` (max_allowed_packet = ${limit} bytes); raise max_allowed_packet to store records this large`,
-          { ...context, batchId: row.batchId, recordIndex: row.recordIndex, field: 'record' },
-        );
+    // Sizes are a cheap upper bound; the exact wire size is counted only for
+    // a record whose bound reaches the server's limit.
+    const limit = this.dialect.maxStatementBytesQuery ? await this.guard(context, () => this.maxStatementBytes()) : undefined;
+    const budget = Math.min(STATEMENT_BYTES, limit !== undefined ? limit - PACKET_MARGIN : STATEMENT_BYTES);
+    if (limit !== undefined) {
+      for (const row of rows) {
+        if (recordBytesBound(row) <= budget) continue;
+        const bytes = recordValues(row).reduce<number>((n, v) => n + wireBytes(v), 64);
+        if (bytes > limit - PACKET_MARGIN) {
+          throw new PersistenceError(
+            `the record takes about ${bytes} bytes as a statement, more than this server accepts`
+            + ` (max_allowed_packet = ${limit} bytes); raise max_allowed_packet to store records this large`,
+            { ...context, batchId: row.batchId, recordIndex: row.recordIndex, field: 'record' },
+          );
+        }
       }
     }
-    const budget = Math.min(STATEMENT_BYTES, limit !== undefined ? limit - PACKET_MARGIN : STATEMENT_BYTES);
-    const parts = chunkBySize(rows, this.rowsPerStatement(RECORD_COLUMNS.length), budget, recordBytes);
+    const parts = rows.length === 1 ? [rows] : chunkBySize(rows, this.rowsPerStatement(RECORD_COLUMNS.length), budget, recordBytesBound);
     const write = (part: readonly RecordRow[], tx?: Tx): Promise<void> =>
       this.exec(this.sql.upsertRecords(part.length), part.flatMap(recordValues), tx);
     await this.guard(context, () =>
@@ -764,8 +770,7 @@ export class SequelizeStateStore implements DistributedStateStore {
   }
 
   private async leaseError(jobId: string, batchId: string, workerId: string, context: ErrorContext): Promise<StateStoreError> {
-    const rows = await this.select<StoredBatch>(this.sql.selectBatches(), [jobId]);
-    const batch = rows.find((b) => b.batchId === batchId);
+    const [batch] = await this.select<{ status: string; workerId: string | null }>(this.sql.selectBatchHolder(), [jobId, batchId]);
     if (!batch) return new NotFoundError('no such batch', context);
     const holder = batch.workerId ? `held by worker ${JSON.stringify(batch.workerId)}` : 'held by no worker';
     return new LeaseLostError(`the worker no longer holds this batch: it is ${batch.status}, ${holder}`, context);
@@ -879,9 +884,15 @@ function batchValue(row: BatchRow, column: (typeof BATCH_COLUMNS)[number]): unkn
   }
 }
 
-/** Bytes a record row takes in a statement (an upper bound). */
-function recordBytes(row: RecordRow): number {
-  return recordValues(row).reduce<number>((n, v) => n + wireBytes(v), 64);
+/**
+ * An upper bound on the bytes a record row takes in a statement, without
+ * scanning its text: a UTF-16 code unit is at most 3 bytes of UTF-8, or 2
+ * where a text protocol escapes it (see `wireBytes`).
+ */
+function recordBytesBound(row: RecordRow): number {
+  const text = (v: string | null): number => (v === null ? 4 : 3 * v.length + 2);
+  return 64 + 4 * 24 + text(row.jobId) + text(row.batchId) + text(row.status) + text(row.raw) + text(row.parsed)
+    + text(row.errors) + text(row.processingError);
 }
 
 /** A record row's values in `RECORD_COLUMNS` order. */

@@ -143,11 +143,24 @@ export class Sql {
     });
   }
 
-  /** `$1` job: its status and distributed flag. */
-  selectJobHead(): string {
-    return this.memo('selectJobHead', () => {
+  /**
+   * `$1` job: its status and distributed flag; `locked`: the row stays locked
+   * until the transaction ends (a finalize running meanwhile is waited for).
+   */
+  selectJobHead(locked = false): string {
+    return this.memo(`selectJobHead:${locked}`, () => {
       const q = this.q;
-      return `SELECT ${q('status')} AS ${q('status')}, ${q('distributed')} AS ${q('distributed')} FROM ${this.tables.jobs} WHERE ${q('id')} = $1`;
+      return `SELECT ${q('status')} AS ${q('status')}, ${q('distributed')} AS ${q('distributed')} FROM ${this.tables.jobs} WHERE ${q('id')} = $1`
+        + (locked ? this.dialect.forUpdate : '');
+    });
+  }
+
+  /** `$1` job, `$2` batch: who holds it and its status. */
+  selectBatchHolder(): string {
+    return this.memo('selectBatchHolder', () => {
+      const q = this.q;
+      return `SELECT ${q('status')} AS ${q('status')}, ${q('worker_id')} AS ${q('workerId')} FROM ${this.tables.batches}`
+        + ` WHERE ${q('job_id')} = $1 AND ${q('batch_id')} = $2`;
     });
   }
 

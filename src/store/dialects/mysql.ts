@@ -26,6 +26,7 @@ export const mysql: Dialect = {
     collate: /mariadb/i.test(serverVersion) ? 'utf8mb4_nopad_bin' : 'utf8mb4_0900_bin',
   }),
   beginTransaction: 'START TRANSACTION',
+  forUpdate: ' FOR UPDATE',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table}`,
   quote: (id) => `\`${id.replace(/`/g, '``')}\``,

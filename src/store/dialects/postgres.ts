@@ -16,6 +16,7 @@ export const postgres: Dialect = {
   singleWriter: false,
   maxBindParams: 65535,
   beginTransaction: 'BEGIN',
+  forUpdate: ' FOR UPDATE',
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: quoteStandard,

@@ -49,6 +49,8 @@ export interface Dialect {
   createSchema?(name: string): string;
   /** The statement that opens a transaction on a raw connection. */
   readonly beginTransaction: string;
+  /** The clause that locks the rows a SELECT reads until the transaction ends (`''` where there are no row locks). */
+  readonly forUpdate: string;
   /** The row-lock clause that skips rows other transactions hold (`''` where there are no row locks). */
   readonly skipLocked: string;
   /** `INSERT INTO table`, aliased `cur` where the dialect lets `onConflictUpdate` refer to the old row that way. */
