@@ -8,7 +8,7 @@
  */
 import 'reflect-metadata';
 import { randomUUID } from 'crypto';
-import type { Sequelize } from 'sequelize';
+import { QueryTypes, type Sequelize } from 'sequelize';
 import { InvalidInputError, PersistenceError, SequelizeStateStore } from '../../src';
 import { toPositional } from '../../src/store/Executor';
 import { DATABASES, SERVER_DATABASES, uniquePrefix } from '../helpers/databases';
@@ -157,3 +157,34 @@ describe.each(SERVER_DATABASES.map((db) => [db.name, db] as const))('the pool on
     expect((await store.getJobState(distributed))?.status).toBe('COMPLETED');
   });
 });
+
+describe.each(SERVER_DATABASES.filter((db) => db.name === 'mysql').map((db) => [db.name, db] as const))(
+  'server-side prepared statements on %s (mysql2)',
+  (_name, db) => {
+    let sequelize: Sequelize;
+    let prefix: string;
+
+    afterAll(async () => {
+      await dropTables(sequelize, prefix).catch(() => undefined);
+      await sequelize.close();
+    });
+
+    test('are not left open per statement text: multi-row writes of 80 sizes leave the server count unchanged', async () => {
+      sequelize = connect(db);
+      prefix = uniquePrefix('prep');
+      const store = new SequelizeStateStore(sequelize, { tablePrefix: prefix });
+      await store.initialize();
+      const count = async (): Promise<number> => {
+        const [row] = await sequelize.query<{ Value: unknown }>("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'", { type: QueryTypes.SELECT });
+        return Number(row?.Value);
+      };
+      const before = await count();
+      const { jobId } = await smallImport(store, { batches: 1, batchSize: 1 });
+      let next = 0;
+      for (let size = 1; size <= 80; size++) {
+        await store.saveBatchRecords(jobId, `b-${size}`, Array.from({ length: size }, () => record(next++)));
+      }
+      expect(await count()).toBeLessThan(before + 10);
+    });
+  },
+);

@@ -36,7 +36,7 @@ interface MariadbConnection {
 }
 
 interface Mysql2Connection {
-  execute(sql: string, values: readonly unknown[], callback: (error: Error | null, result: Record<string, unknown>[] | OkPacket) => void): unknown;
+  query(sql: string, values: readonly unknown[], callback: (error: Error | null, result: Record<string, unknown>[] | OkPacket) => void): unknown;
 }
 
 interface Sqlite3Database {
@@ -65,13 +65,17 @@ const mariadb: Driver = {
   },
 };
 
-// Sequelize's mysql dialect binds with `execute` (server-side prepared
-// statements, cached per connection by mysql2); so does the store.
+// `query`, not `execute`: `execute` prepares a server-side statement per
+// distinct text and keeps it open on each connection (mysql2 caches up to
+// 16,000), and multi-row upserts come in as many texts as row counts, so a few
+// pools would reach the server-wide `max_prepared_stmt_count` (16,382 by
+// default). `query` sends the values escaped client-side, as the `mariadb`
+// connector does.
 const mysql2: Driver = {
   placeholders: 'positional',
   run(connection, sql, params) {
     return new Promise((resolve, reject) => {
-      (connection as Mysql2Connection).execute(sql, params, (error, result) => (error ? reject(error) : resolve(fromResult(result))));
+      (connection as Mysql2Connection).query(sql, params, (error, result) => (error ? reject(error) : resolve(fromResult(result))));
     });
   },
 };
