@@ -307,7 +307,8 @@ if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.na
     const h = await holder(other);
     await h.run(`UPDATE ${ctx.store.tables.jobs} SET ${q('version')} = ${q('version')} WHERE ${q('id')} = $1`, ['lt-save']);
     let attempts = 0;
-    const unhook = beforeMatchingQuery(ctx.sequelize, /^INSERT INTO \S*bulkimport_jobs/, () => {
+    // The first statement that waits on the held row: the guard's locking read of the job.
+    const unhook = beforeMatchingQuery(ctx.sequelize, /^SELECT .* FROM \S*bulkimport_jobs\S* WHERE .* FOR UPDATE$/, () => {
       attempts += 1;
     });
     try {
