@@ -60,10 +60,8 @@ const SIZE = QUICK
   ? { spr: 300, sbr: 10_000, sbrCall: 500, cycleJob: 200, bigJob: 2_000, tail: 200, workers: 8, workerJob: 400,
     readRecords: 10_000, readBatches: 1_000, readCalls: 10, importRecords: 10_000, importUnbufferedRecords: 1_000, batchSize: 500,
     memRecords: 100_000, memBatches: 1_000, memCycles: 200, memReads: 20 }
-  // Without write-behind every record is its own commit (an fsync: 5-20 ms on this machine's disk), so that
-  // import is timed on 2,500 records (5 batches); its rate is per record either way.
   : { spr: 1_000, sbr: 100_000, sbrCall: 500, cycleJob: 200, bigJob: 10_000, tail: 200, workers: 8, workerJob: 2_000,
-    readRecords: 100_000, readBatches: 10_000, readCalls: 20, importRecords: 100_000, importUnbufferedRecords: 2_500, batchSize: 500,
+    readRecords: 100_000, readBatches: 10_000, readCalls: 20, importRecords: 100_000, importUnbufferedRecords: 100_000, batchSize: 500,
     memRecords: 1_000_000, memBatches: 10_000, memCycles: 1_000, memReads: 50 };
 const SHORT_RUNS = RUNS ?? (QUICK ? 3 : 5);
 const LONG_RUNS = RUNS ?? 3;
