@@ -73,34 +73,48 @@ export class Executor {
   async transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
     if (this.dialect.singleWriter) return this.sqliteTransaction(fn);
     const connection = await this.acquire();
-    let reusable = true;
+    let result: T;
     try {
       await this.runOn(connection, this.dialect.beginTransaction, [], 'count');
-      const result = await fn({ connection });
+      result = await fn({ connection });
       await this.runOn(connection, 'COMMIT', [], 'count');
-      return result;
     } catch (error) {
+      if (this.driver.broken(connection, error)) {
+        await this.destroy(connection);
+        throw error;
+      }
       try {
         await this.runOn(connection, 'ROLLBACK', [], 'count');
       } catch {
         // The connection is in an unknown state (killed, timed out): never reuse it.
-        reusable = false;
+        await this.destroy(connection);
+        throw error;
       }
+      await this.manager.releaseConnection(connection);
       throw error;
-    } finally {
-      if (reusable) await this.manager.releaseConnection(connection);
-      else await this.destroy(connection);
     }
+    await this.manager.releaseConnection(connection);
+    return result;
   }
 
   private async run(sql: string, bind: readonly unknown[], want: Want, tx?: Tx): Promise<{ rows: Record<string, unknown>[]; count: number }> {
     if (tx) return this.runOn(tx.connection, sql, bind, want);
     const connection = await this.acquire();
+    let result;
     try {
-      return await this.runOn(connection, sql, bind, want);
-    } finally {
-      await this.manager.releaseConnection(connection);
+      result = await this.runOn(connection, sql, bind, want);
+    } catch (error) {
+      await this.giveBack(connection, error);
+      throw error;
     }
+    await this.manager.releaseConnection(connection);
+    return result;
+  }
+
+  /** Returns a connection to the pool after `error`, or destroys it if the error left it unusable. */
+  private async giveBack(connection: unknown, error: unknown): Promise<void> {
+    if (this.driver.broken(connection, error)) await this.destroy(connection);
+    else await this.manager.releaseConnection(connection);
   }
 
   private async runOn(connection: unknown, sql: string, bind: readonly unknown[], want: Want): Promise<{ rows: Record<string, unknown>[]; count: number }> {

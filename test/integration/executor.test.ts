@@ -11,6 +11,7 @@ import { randomUUID } from 'crypto';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { InvalidInputError, PersistenceError, SequelizeStateStore } from '../../src';
 import { toPositional } from '../../src/store/Executor';
+import { driverFor, type Driver } from '../../src/store/dialects';
 import { DATABASES, SERVER_DATABASES, uniquePrefix } from '../helpers/databases';
 import { connect, dropTables, record, smallImport } from './support';
 
@@ -188,3 +189,34 @@ describe.each(SERVER_DATABASES.filter((db) => db.name === 'mysql').map((db) => [
     });
   },
 );
+
+describe('a connection an error left unusable is destroyed, not given back to the pool', () => {
+  const reset = Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' });
+  const duplicate = Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' });
+
+  test('pg: socket errors and a terminated client; the client is also marked invalid for Sequelize', () => {
+    const pg = driverFor('postgres') as Driver;
+    const client: Record<string, unknown> = { _ending: false, _queryable: true };
+    expect(pg.broken(client, duplicate)).toBe(false);
+    expect(client._invalid).toBeUndefined();
+    expect(pg.broken(client, reset)).toBe(true);
+    expect(client._invalid).toBe(true);
+    expect(pg.broken({ _queryable: true }, new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(pg.broken({ _queryable: false }, duplicate)).toBe(true);
+  });
+
+  test('mariadb and mysql2: fatal errors and closed connections', () => {
+    const mariadb = driverFor('mariadb') as Driver;
+    expect(mariadb.broken({ isValid: () => true }, Object.assign(new Error('Duplicate entry'), { errno: 1062, fatal: false }))).toBe(false);
+    expect(mariadb.broken({ isValid: () => true }, Object.assign(new Error('socket closed'), { fatal: true }))).toBe(true);
+    expect(mariadb.broken({ isValid: () => false }, duplicate)).toBe(true);
+    const mysql2 = driverFor('mysql') as Driver;
+    expect(mysql2.broken({ stream: { destroyed: false } }, duplicate)).toBe(false);
+    expect(mysql2.broken({ stream: { destroyed: true } }, duplicate)).toBe(true);
+    expect(mysql2.broken({ stream: { destroyed: false } }, Object.assign(new Error('lost'), { fatal: true }))).toBe(true);
+  });
+
+  test('sqlite3: never (the one local connection Sequelize keeps)', () => {
+    expect((driverFor('sqlite') as Driver).broken({}, reset)).toBe(false);
+  });
+});

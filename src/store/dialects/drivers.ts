@@ -21,7 +21,21 @@ export interface Driver {
   /** `$n` kept (`numbered`: PostgreSQL) or rewritten to `?` in order (`positional`). */
   readonly placeholders: 'numbered' | 'positional';
   run(connection: unknown, sql: string, params: readonly unknown[], want: Want): Promise<DriverResult>;
+  /**
+   * Whether `error` (from `run` on `connection`) left the connection unusable
+   * (socket reset, server gone, protocol state lost): it must be destroyed,
+   * not given back to the pool.
+   */
+  broken(connection: unknown, error: unknown): boolean;
 }
+
+/** Socket-level error codes of Node.js: the connection is gone whatever the driver. */
+const SOCKET_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EHOSTUNREACH', 'ENOTCONN']);
+
+const field = (value: unknown, key: string): unknown =>
+  typeof value === 'object' && value !== null ? (value as Record<string, unknown>)[key] : undefined;
+
+const socketError = (error: unknown): boolean => SOCKET_ERRORS.has(String(field(error, 'code')));
 
 interface PgClient {
   query(text: string, values: readonly unknown[]): Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
@@ -56,12 +70,24 @@ const pg: Driver = {
     const result = await (connection as PgClient).query(sql, params);
     return { rows: result.rows ?? [], count: result.rowCount ?? 0 };
   },
+  broken(connection, error) {
+    const broken = socketError(error) || /connection terminated|not queryable/i.test(String(field(error, 'message')))
+      || field(connection, '_ending') === true || field(connection, '_queryable') === false;
+    // What Sequelize's own pg query does: its pool validation then refuses the client too.
+    if (broken && typeof connection === 'object' && connection !== null) (connection as { _invalid?: boolean })._invalid = true;
+    return broken;
+  },
 };
 
 const mariadb: Driver = {
   placeholders: 'positional',
   async run(connection, sql, params) {
     return fromResult(await (connection as MariadbConnection).query(sql, params));
+  },
+  broken(connection, error) {
+    const isValid = field(connection, 'isValid');
+    return socketError(error) || field(error, 'fatal') === true
+      || (typeof isValid === 'function' && (isValid as () => boolean).call(connection) === false);
   },
 };
 
@@ -77,6 +103,10 @@ const mysql2: Driver = {
     return new Promise((resolve, reject) => {
       (connection as Mysql2Connection).query(sql, params, (error, result) => (error ? reject(error) : resolve(fromResult(result))));
     });
+  },
+  broken(connection, error) {
+    return socketError(error) || field(error, 'fatal') === true || Boolean(field(connection, '_fatalError'))
+      || field(field(connection, 'stream'), 'destroyed') === true;
   },
 };
 
@@ -95,6 +125,8 @@ const sqlite3: Driver = {
       }
     });
   },
+  // One local connection Sequelize keeps open for the whole instance: never destroyed by the store.
+  broken: () => false,
 };
 
 const DRIVERS: Readonly<Record<string, Driver>> = { postgres: pg, mariadb, mysql: mysql2, sqlite: sqlite3 };
