@@ -203,6 +203,9 @@ describe('a connection an error left unusable is destroyed, not given back to th
     expect(client._invalid).toBe(true);
     expect(pg.broken({ _queryable: true }, new Error('Connection terminated unexpectedly'))).toBe(true);
     expect(pg.broken({ _queryable: false }, duplicate)).toBe(true);
+    // The server ended the session: pg_terminate_backend, shutdown.
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01', severity: 'FATAL' });
+    expect(pg.broken({ _queryable: true }, terminated)).toBe(true);
   });
 
   test('mariadb and mysql2: fatal errors and closed connections', () => {

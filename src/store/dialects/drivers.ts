@@ -71,7 +71,12 @@ const pg: Driver = {
     return { rows: result.rows ?? [], count: result.rowCount ?? 0 };
   },
   broken(connection, error) {
-    const broken = socketError(error) || /connection terminated|not queryable/i.test(String(field(error, 'message')))
+    // Server side: a FATAL error ends the session (57P01 terminated by an
+    // administrator, 57P02 crash shutdown, class 08 connection exceptions).
+    const code = String(field(error, 'code') ?? '');
+    const severity = field(error, 'severity');
+    const broken = socketError(error) || code.startsWith('57P') || code.startsWith('08') || severity === 'FATAL' || severity === 'PANIC'
+      || /connection terminated|not queryable/i.test(String(field(error, 'message')))
       || field(connection, '_ending') === true || field(connection, '_queryable') === false;
     // What Sequelize's own pg query does: its pool validation then refuses the client too.
     if (broken && typeof connection === 'object' && connection !== null) (connection as { _invalid?: boolean })._invalid = true;
