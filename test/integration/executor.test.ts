@@ -103,7 +103,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as const))('statements through
   });
 });
 
-describe.each(SERVER_DATABASES.map((db) => [db.name, db] as const))('the pool on %s', (_name, db) => {
+if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((db) => [db.name, db] as const))('the pool on %s', (_name, db) => {
   let sequelize: Sequelize;
   let prefix: string;
 
@@ -159,7 +159,8 @@ describe.each(SERVER_DATABASES.map((db) => [db.name, db] as const))('the pool on
   });
 });
 
-describe.each(SERVER_DATABASES.filter((db) => db.name === 'mysql').map((db) => [db.name, db] as const))(
+const MYSQL2 = SERVER_DATABASES.filter((db) => db.name === 'mysql');
+if (MYSQL2.length > 0) describe.each(MYSQL2.map((db) => [db.name, db] as const))(
   'server-side prepared statements on %s (mysql2)',
   (_name, db) => {
     let sequelize: Sequelize;
