@@ -7,6 +7,13 @@
  * the ones Sequelize set up.
  */
 
+/** The driver's own error behind a Sequelize error (`original`/`parent`), or the error itself. */
+export function driverError(error: unknown): { code?: unknown; errno?: unknown; message?: string } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const e = error as { original?: unknown; parent?: unknown };
+  return (e.original ?? e.parent ?? error) as { code?: unknown; errno?: unknown; message?: string };
+}
+
 /** What a statement returned: its rows (SELECT, RETURNING) and how many rows it changed or returned. */
 export interface DriverResult {
   readonly rows: Record<string, unknown>[];

@@ -4,8 +4,7 @@ import { sqlite } from './sqlite';
 import type { Dialect } from './types';
 
 export type { Dialect, Tables } from './types';
-export { driverError } from './driver';
-export { driverFor, type Driver } from './drivers';
+export { driverError, driverFor, type Driver } from './drivers';
 
 const DIALECTS: readonly Dialect[] = [postgres, mysql, sqlite];
 

@@ -1,4 +1,4 @@
-import { driverError } from './driver';
+import { driverError } from './drivers';
 import type { Dialect } from './types';
 
 const TRANSIENT_ERRNOS = new Set([

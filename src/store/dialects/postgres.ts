@@ -1,4 +1,4 @@
-import { driverError } from './driver';
+import { driverError } from './drivers';
 import { onConflictStandard, quoteStandard } from './standard';
 import type { Dialect } from './types';
 
