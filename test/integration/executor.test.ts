@@ -35,23 +35,26 @@ describe('toPositional', () => {
   });
 });
 
-describe.each(DATABASES.map((db) => [db.name, db] as const))('statements through the driver on %s', (_name, db) => {
-  const opened: { sequelize: Sequelize; prefix: string }[] = [];
+/** Every instance a test opened, with its store's prefix: tables dropped and instances closed at the end. */
+const opened: { sequelize: Sequelize; prefix: string }[] = [];
 
-  afterAll(async () => {
-    for (const { sequelize, prefix } of opened) {
-      await dropTables(sequelize, prefix).catch(() => undefined);
-      await sequelize.close();
-    }
-  });
-
-  async function storeOn(sequelize: Sequelize): Promise<SequelizeStateStore> {
-    const prefix = uniquePrefix('ex');
-    opened.push({ sequelize, prefix });
-    const store = new SequelizeStateStore(sequelize, { tablePrefix: prefix });
-    await store.initialize();
-    return store;
+afterAll(async () => {
+  for (const { sequelize, prefix } of opened) {
+    await dropTables(sequelize, prefix).catch(() => undefined);
+    await sequelize.close();
   }
+});
+
+/** An initialised store on its own prefix, on `sequelize`. */
+async function storeOn(sequelize: Sequelize, tag = 'ex'): Promise<SequelizeStateStore> {
+  const prefix = uniquePrefix(tag);
+  opened.push({ sequelize, prefix });
+  const store = new SequelizeStateStore(sequelize, { tablePrefix: prefix });
+  await store.initialize();
+  return store;
+}
+
+describe.each(DATABASES.map((db) => [db.name, db] as const))('statements through the driver on %s', (_name, db) => {
 
   test("Sequelize's logging option sees the store's statements", async () => {
     const log: string[] = [];
@@ -104,21 +107,11 @@ describe.each(DATABASES.map((db) => [db.name, db] as const))('statements through
 });
 
 if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((db) => [db.name, db] as const))('the pool on %s', (_name, db) => {
-  let sequelize: Sequelize;
-  let prefix: string;
-
-  afterAll(async () => {
-    await dropTables(sequelize, prefix).catch(() => undefined);
-    await sequelize.close();
-  });
-
   test('with a pool of one connection, every operation gives it back, after failures and refused transactions too', async () => {
     // A connection not given back would make the next operation wait for the
     // pool's acquire timeout (2 s) and fail.
-    sequelize = connect(db, { pool: { max: 1, min: 0, acquire: 2_000 } });
-    prefix = uniquePrefix('pool');
-    const store = new SequelizeStateStore(sequelize, { tablePrefix: prefix });
-    await store.initialize();
+    const sequelize = connect(db, { pool: { max: 1, min: 0, acquire: 2_000 } });
+    const store = await storeOn(sequelize, 'pool');
     const { jobId } = await smallImport(store, { batches: 3, batchSize: 2 });
     const distributed = randomUUID();
     const job = {
@@ -163,19 +156,9 @@ const MYSQL2 = SERVER_DATABASES.filter((db) => db.name === 'mysql');
 if (MYSQL2.length > 0) describe.each(MYSQL2.map((db) => [db.name, db] as const))(
   'server-side prepared statements on %s (mysql2)',
   (_name, db) => {
-    let sequelize: Sequelize;
-    let prefix: string;
-
-    afterAll(async () => {
-      await dropTables(sequelize, prefix).catch(() => undefined);
-      await sequelize.close();
-    });
-
     test('are not left open per statement text: multi-row writes of 80 sizes leave the server count unchanged', async () => {
-      sequelize = connect(db);
-      prefix = uniquePrefix('prep');
-      const store = new SequelizeStateStore(sequelize, { tablePrefix: prefix });
-      await store.initialize();
+      const sequelize = connect(db);
+      const store = await storeOn(sequelize, 'prep');
       const count = async (): Promise<number> => {
         const [row] = await sequelize.query<{ Value: unknown }>("SHOW GLOBAL STATUS LIKE 'Prepared_stmt_count'", { type: QueryTypes.SELECT });
         return Number(row?.Value);
