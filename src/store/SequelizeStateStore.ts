@@ -574,7 +574,20 @@ export class SequelizeStateStore implements DistributedStateStore {
     const context: ErrorContext = { operation: 'tryFinalizeJob', jobId };
     checkId(jobId, 'jobId', context);
     await this.flushRecords(jobId);
-    return this.guard(context, async () => (await this.retrying(() => this.affected(this.sql.finalizeJob(), [jobId]))) === 1);
+    return this.guard(context, async () => {
+      if (!this.dialect.lockBeforeCheck) return (await this.retrying(() => this.affected(this.sql.finalizeJob(), [jobId]))) === 1;
+      // PostgreSQL: the conditional UPDATE alone could wait for a re-save that
+      // adds batches and then finalize without seeing them (its subqueries keep
+      // the first snapshot). So: a plain check first (most calls end here), then
+      // the job row locked, then the UPDATE in a new statement, which sees
+      // every batch committed before the lock was granted.
+      const [head] = await this.select<{ status: string; anyBatch: unknown; unfinished: unknown }>(this.sql.finalizeCheck(), [jobId]);
+      if (!head || head.status !== 'PROCESSING' || !isTrue(head.anyBatch) || isTrue(head.unfinished)) return false;
+      return this.retrying(() => this.transaction(async (tx) => {
+        await this.select(this.sql.selectJobHead(true), [jobId], tx);
+        return (await this.affected(this.sql.finalizeJob(), [jobId], tx)) === 1;
+      }));
+    });
   }
 
   // ---------------------------------------------------------------- beyond the port

@@ -347,6 +347,23 @@ export class Sql {
     });
   }
 
+  /**
+   * `$1` job: its status, whether it has any batch (`anyBatch`) and whether
+   * any batch is unfinished (`unfinished`), as 0/1 — the check before a
+   * locked finalize (see `Dialect.lockBeforeCheck`).
+   */
+  finalizeCheck(): string {
+    return this.memo('finalizeCheck', () => {
+      const q = this.q;
+      const b = this.tables.batches;
+      return `SELECT j.${q('status')} AS ${q('status')},`
+        + ` CASE WHEN EXISTS (SELECT 1 FROM ${b} ab WHERE ab.${q('job_id')} = $1) THEN 1 ELSE 0 END AS ${q('anyBatch')},`
+        + ` CASE WHEN EXISTS (SELECT 1 FROM ${b} ob WHERE ob.${q('job_id')} = $1 AND ob.${q('status')} IN ${UNFINISHED_BATCH})`
+        + ` THEN 1 ELSE 0 END AS ${q('unfinished')}`
+        + ` FROM ${this.tables.jobs} j WHERE j.${q('id')} = $1`;
+    });
+  }
+
   /** `$1` job: deletes its records, batches or row (one statement each). */
   deleteJobRows(table: keyof Tables): string {
     const q = this.q;

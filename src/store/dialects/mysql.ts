@@ -17,6 +17,9 @@ export const mysql: Dialect = {
   updateReturning: false,
   rowLocks: true,
   singleWriter: false,
+  // InnoDB reads an UPDATE's subqueries with locking reads: the latest committed
+  // rows, waiting for uncommitted ones (the finalize race test shows it).
+  lockBeforeCheck: false,
   maxBindParams: 65535,
   maxStatementBytesQuery: 'SELECT @@max_allowed_packet AS n',
   // The default collations (utf8mb4_general_ci, ..._0900_ai_ci) make 'Job-A',

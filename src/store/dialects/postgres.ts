@@ -14,6 +14,7 @@ export const postgres: Dialect = {
   updateReturning: true,
   rowLocks: true,
   singleWriter: false,
+  lockBeforeCheck: true,
   maxBindParams: 65535,
   beginTransaction: 'BEGIN',
   forUpdate: ' FOR UPDATE',

@@ -11,6 +11,8 @@ export const sqlite: Dialect = {
   updateReturning: true,
   rowLocks: false,
   singleWriter: true,
+  // One writer at a time: a write statement sees every commit before it.
+  lockBeforeCheck: false,
   // SQLite's default limit since 3.32 (the store needs 3.35+ for RETURNING).
   // Statements are sent with `?` placeholders: with `$n` names SQLite resolves
   // each name by a linear search while preparing, so preparing a 500-record

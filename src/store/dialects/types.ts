@@ -24,6 +24,14 @@ export interface Dialect {
   readonly updateReturning: boolean;
   /** Row locks are taken and `FOR UPDATE SKIP LOCKED` is honoured. */
   readonly rowLocks: boolean;
+  /**
+   * A statement that waited for a row lock re-checks only that row's own
+   * condition; its subqueries over other rows keep the statement's first
+   * snapshot (PostgreSQL, READ COMMITTED). A write whose condition reads other
+   * rows (finalization: "every batch is terminal") must then lock the row
+   * first and check in a new statement, or it may act on rows it never saw.
+   */
+  readonly lockBeforeCheck: boolean;
   /** One writer at a time for the whole database (SQLite): transactions start `IMMEDIATE`. */
   readonly singleWriter: boolean;
   /** Most bind parameters one statement may carry. */
