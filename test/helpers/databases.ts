@@ -53,6 +53,34 @@ export const DATABASES: readonly TestDatabase[] = [
   ...network('mysql', process.env.MYSQL_URL),
 ];
 
+/** The session `sql_mode` of {@link SQL_MODE_DATABASES}: quoting rules that change how client-escaped text reads. */
+export const STRICT_SQL_MODE = 'NO_BACKSLASH_ESCAPES,ANSI_QUOTES,STRICT_TRANS_TABLES';
+
+/**
+ * The MySQL-protocol databases again (both drivers), each connection's
+ * session set to {@link STRICT_SQL_MODE} in an `afterConnect` hook, as
+ * applications do. Named `mariadb+sqlmode` and `mysql+sqlmode`.
+ */
+export const SQL_MODE_DATABASES: readonly TestDatabase[] = [
+  ['mariadb', process.env.MARIADB_URL], ['mysql', process.env.MYSQL_URL],
+].flatMap(([name, url]) => (url ? [{
+  name: `${name}+sqlmode`,
+  url,
+  connect: ({ poolMax = 10 } = {}) =>
+    new Sequelize(url, {
+      logging: false,
+      pool: { max: poolMax, min: 0, acquire: 60_000 },
+      hooks: {
+        afterConnect: async (connection: unknown) => {
+          const sql = `SET SESSION sql_mode = '${STRICT_SQL_MODE}'`;
+          const c = connection as { promise?: () => { query(s: string): Promise<unknown> }; query(s: string): Promise<unknown> };
+          // mysql2 connections are callback-style (`promise()` wraps them); mariadb's return promises.
+          await (typeof c.promise === 'function' ? c.promise().query(sql) : c.query(sql));
+        },
+      },
+    }),
+}] : []));
+
 /** Databases with real row locks and concurrent writers (not SQLite). */
 export const SERVER_DATABASES: readonly TestDatabase[] = DATABASES.filter((d) => d.name !== 'sqlite');
 

@@ -5,7 +5,7 @@
  */
 import { InvalidInputError, type SequelizeStateStore } from '../../src';
 import type { JobState, ProcessedRecord } from '../../src/ports';
-import { DATABASES, freshStore } from '../helpers/databases';
+import { DATABASES, SQL_MODE_DATABASES, freshStore } from '../helpers/databases';
 import { distributedJob, expectStoreError, pendingRecord, snapshot } from './helpers';
 
 const JOB = 'job-base';
@@ -166,7 +166,7 @@ const statusCases: Case[] = [
   ['records not an array (saveBatchRecords)', (s) => anyStore(s).saveBatchRecords!(JOB, 'b0', { 0: rec({}) }), { jobId: JOB, batchId: 'b0', field: /^records/ }],
 ];
 
-describe.each(DATABASES.map((d) => [d.name, d] as const))('bad input on %s', (_name, db) => {
+describe.each([...DATABASES, ...SQL_MODE_DATABASES].map((d) => [d.name, d] as const))('bad input on %s', (_name, db) => {
   let ctx: Awaited<ReturnType<typeof freshStore>>;
   let before: unknown;
 

@@ -8,7 +8,7 @@
 import { QueryTypes } from 'sequelize';
 import { PersistenceError, type SequelizeStateStore } from '../../src';
 import type { JobState, ProcessedRecord } from '../../src/ports';
-import { DATABASES, freshStore } from '../helpers/databases';
+import { DATABASES, SQL_MODE_DATABASES, freshStore } from '../helpers/databases';
 import { distributedJob, expectStoreError, isMysqlFamily, pendingRecord, rowCounts } from './helpers';
 
 const NASTY = [
@@ -24,7 +24,7 @@ const NASTY = [
   `0x41 /* comment */ -- comment`,
 ];
 
-describe.each(DATABASES.map((d) => [d.name, d] as const))('faithful storage on %s', (_name, db) => {
+describe.each([...DATABASES, ...SQL_MODE_DATABASES].map((d) => [d.name, d] as const))('faithful storage on %s', (_name, db) => {
   let ctx: Awaited<ReturnType<typeof freshStore>>;
   let store: SequelizeStateStore;
   beforeAll(async () => {

@@ -107,7 +107,7 @@ export async function expectStoreError(
 
 /** Whether the database is MariaDB/MySQL (either driver). */
 export function isMysqlFamily(db: TestDatabase): boolean {
-  return db.name === 'mariadb' || db.name === 'mysql';
+  return /^(mariadb|mysql)(\+|$)/.test(db.name);
 }
 
 /** The server-side id of the connection a hooked query runs on (PostgreSQL backend pid, MySQL thread id). */

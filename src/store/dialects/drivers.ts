@@ -56,8 +56,12 @@ interface MariadbConnection {
   query(sql: string, values: readonly unknown[]): Promise<Record<string, unknown>[] | OkPacket>;
 }
 
+type Mysql2Callback = (error: Error | null, result: Record<string, unknown>[] | OkPacket) => void;
+
 interface Mysql2Connection {
-  query(sql: string, values: readonly unknown[], callback: (error: Error | null, result: Record<string, unknown>[] | OkPacket) => void): unknown;
+  query(sql: string, values: readonly unknown[], callback: Mysql2Callback): unknown;
+  execute(sql: string, values: readonly unknown[], callback: Mysql2Callback): unknown;
+  unprepare(sql: string): unknown;
 }
 
 interface Sqlite3Database {
@@ -103,17 +107,56 @@ const mariadb: Driver = {
   },
 };
 
-// `query`, not `execute`: `execute` prepares a server-side statement per
-// distinct text and keeps it open on each connection (mysql2 caches up to
-// 16,000), and multi-row upserts come in as many texts as row counts, so a few
-// pools would reach the server-wide `max_prepared_stmt_count` (16,382 by
-// default). `query` sends the values escaped client-side, as the `mariadb`
-// connector does.
+/**
+ * Prepared statements one mysql2 connection keeps open for the store (most
+ * recently used); others are closed right after their one execution. Keeps
+ * the store's share of the server-wide `max_prepared_stmt_count` (16,382 by
+ * default) at this many per pooled connection, whatever the row counts of
+ * multi-row statements.
+ */
+export const MYSQL2_KEPT_STATEMENTS = 64;
+/** Statements with more parameters than this (multi-row writes) are never kept. */
+const MYSQL2_KEPT_MAX_PARAMS = 64;
+
+const mysql2Kept = new WeakMap<object, Map<string, true>>();
+
+/** After an execution of `sql`: keep it prepared (LRU) or close it. */
+function keepOrClose(connection: Mysql2Connection, sql: string, params: number): void {
+  let kept = mysql2Kept.get(connection);
+  if (!kept) mysql2Kept.set(connection, (kept = new Map()));
+  if (kept.delete(sql)) {
+    kept.set(sql, true);
+    return;
+  }
+  if (params > MYSQL2_KEPT_MAX_PARAMS) {
+    connection.unprepare(sql);
+    return;
+  }
+  kept.set(sql, true);
+  if (kept.size > MYSQL2_KEPT_STATEMENTS) {
+    const oldest = kept.keys().next().value as string;
+    kept.delete(oldest);
+    connection.unprepare(oldest);
+  }
+}
+
+// Values go to the server as prepared-statement parameters (`execute`), never
+// spliced into the text: mysql2's `query` escapes them in the client with
+// backslashes, which a session `sql_mode` of NO_BACKSLASH_ESCAPES reads
+// differently (an injection, and JSON that no longer parses). Statements
+// without values (BEGIN, COMMIT) go through `query`.
 const mysql2: Driver = {
   placeholders: 'positional',
   run(connection, sql, params) {
+    const c = connection as Mysql2Connection;
     return new Promise((resolve, reject) => {
-      (connection as Mysql2Connection).query(sql, params, (error, result) => (error ? reject(error) : resolve(fromResult(result))));
+      const done = (error: Error | null, result: Record<string, unknown>[] | OkPacket): void => {
+        if (params.length > 0) keepOrClose(c, sql, params.length);
+        if (error) reject(error);
+        else resolve(fromResult(result));
+      };
+      if (params.length === 0) c.query(sql, [], done);
+      else c.execute(sql, params, done);
     });
   },
   broken(connection, error) {
