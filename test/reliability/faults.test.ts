@@ -225,6 +225,12 @@ if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.na
   });
 
   const q = (name: string): string => (db.name === 'postgres' ? `"${name}"` : `\`${name}\``);
+  // The finalize statement that waits for the job row's lock: PostgreSQL locks
+  // the row first (SELECT … FOR UPDATE) and checks the batches after; the
+  // others wait in the conditional UPDATE itself.
+  const finalizeWaits = db.name === 'postgres'
+    ? /^SELECT .* FROM \S*bulkimport_jobs\S* WHERE \S+ = \$1 FOR UPDATE$/
+    : /^UPDATE \S*bulkimport_jobs\S* SET \S+ = CASE WHEN EXISTS/;
 
   test('a real deadlock in reclaimStaleBatches is retried and the reclaim completes', async () => {
     const ids = await seedJob(ctx.store, 'dl-job', 3, 2);
@@ -262,7 +268,7 @@ if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.na
     const h = await holder(other);
     await h.run(`UPDATE ${ctx.store.tables.jobs} SET ${q('version')} = ${q('version')} WHERE ${q('id')} = $1`, ['lt-job']);
     let attempts = 0;
-    const unhook = beforeMatchingQuery(ctx.sequelize, /^UPDATE \S*bulkimport_jobs\S* SET \S+ = CASE WHEN EXISTS/, async (_query, nth) => {
+    const unhook = beforeMatchingQuery(ctx.sequelize, finalizeWaits, async (_query, nth) => {
       attempts = nth;
       if (nth === 2) await h.commit(); // the lock goes away once the first attempt has timed out
     });
@@ -285,7 +291,7 @@ if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.na
     const h = await holder(other);
     await h.run(`UPDATE ${ctx.store.tables.jobs} SET ${q('version')} = ${q('version')} WHERE ${q('id')} = $1`, ['lt-bound']);
     let attempts = 0;
-    const unhook = beforeMatchingQuery(ctx.sequelize, /^UPDATE \S*bulkimport_jobs\S* SET \S+ = CASE WHEN EXISTS/, () => {
+    const unhook = beforeMatchingQuery(ctx.sequelize, finalizeWaits, () => {
       attempts += 1;
     });
     try {
