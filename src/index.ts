@@ -13,10 +13,11 @@ export type { StoreModels } from './store/models';
 export type { Tables } from './store/dialects/types';
 
 export { JobEntity, BatchEntity, RecordEntity, Version, STATE_ENTITIES, JOBS_TABLE, BATCHES_TABLE, RECORDS_TABLE } from './entities';
-export { JobMapper, BatchMapper, RecordMapper } from './mappers';
-export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord } from './mappers';
+export { JobMapper, BatchMapper, RecordMapper, JOB_WRITE_KEYS, BATCH_WRITE_KEYS, RECORD_WRITE_KEYS } from './mappers';
+export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord, Narrowed } from './mappers';
 
 export { StateStoreError, InvalidInputError, PersistenceError, NotFoundError, LeaseLostError } from './errors';
+export { DriverError } from './store/dialects/driverErrors';
 export type { ErrorContext } from './errors';
 
 export {

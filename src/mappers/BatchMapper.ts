@@ -1,32 +1,27 @@
+import type { BatchEntity } from '../entities/BatchEntity';
 import type { ErrorContext } from '../errors';
 import type { Batch, BatchStatus } from '../ports';
 import { toNumber } from './json';
+import type { Narrowed, Read } from './rows';
 import { BATCH_STATUSES, checkCount, checkId, checkObject, checkOptionalCount, checkStatus } from './validate';
 
-/** A batch as written. Keys are `BatchEntity` attributes. */
-export interface BatchRow {
-  readonly jobId: string;
-  readonly batchId: string;
-  readonly batchIndex: number;
-  readonly status: BatchStatus;
-  readonly processedCount: number;
-  readonly failedCount: number;
-  readonly recordStartIndex: number | null;
-  readonly recordEndIndex: number | null;
-}
+/** The `BatchEntity` attributes `saveJobState` writes, in the order of the statement's columns. */
+export const BATCH_WRITE_KEYS = [
+  'jobId', 'batchId', 'batchIndex', 'status', 'processedCount', 'failedCount', 'recordStartIndex', 'recordEndIndex',
+] as const satisfies readonly (keyof BatchEntity)[];
 
-/** A batch as read back. */
-export interface StoredBatch {
-  readonly batchId: string;
-  readonly batchIndex: number | string | null;
-  readonly status: string;
-  readonly processedCount: number | string;
-  readonly failedCount: number | string;
-  readonly workerId?: string | null;
-  readonly claimedAt?: number | string | null;
-  readonly recordStartIndex?: number | string | null;
-  readonly recordEndIndex?: number | string | null;
-}
+/** A batch as written: `BatchEntity` attributes. */
+export type BatchRow = Narrowed<Pick<BatchEntity, (typeof BATCH_WRITE_KEYS)[number]>, {
+  batchIndex: number;
+  status: BatchStatus;
+}>;
+
+/**
+ * A batch as read back: `BatchEntity` attributes as a model read returns them
+ * (`BatchEntity.findAll(...)`), or as the store reads them.
+ */
+export type StoredBatch = Read<Pick<BatchEntity, 'batchId' | 'batchIndex' | 'status' | 'processedCount' | 'failedCount'>
+  & Partial<Pick<BatchEntity, 'workerId' | 'claimedAt' | 'recordStartIndex' | 'recordEndIndex'>>>;
 
 /** Converts batches between the engine's `Batch` and `BatchEntity` rows. Pure. */
 export class BatchMapper {

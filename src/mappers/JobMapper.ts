@@ -1,30 +1,30 @@
+import type { JobEntity } from '../entities/JobEntity';
 import type { ErrorContext } from '../errors';
 import type { Batch, JobState, JobStatus } from '../ports';
-import { decodeJson, encodeJson, toNumber } from './json';
+import { decodeJson, encodeJson, isTrue, toNumber } from './json';
+import type { Narrowed, Read } from './rows';
 import { decodeConfig, encodeConfig } from './schema';
 import { JOB_STATUSES, checkCount, checkId, checkObject, checkOptionalEpoch, checkStatus } from './validate';
 
-/** A job as written: `config` already encoded. Keys are `JobEntity` attributes. */
-export interface JobRow {
-  readonly id: string;
-  readonly status: JobStatus;
-  readonly config: string;
-  readonly totalRecords: number;
-  readonly startedAt: number | null;
-  readonly completedAt: number | null;
-  readonly distributed: boolean;
-}
+/** The `JobEntity` attributes `saveJobState` writes, in the order of the statement's columns. */
+export const JOB_WRITE_KEYS = [
+  'id', 'status', 'config', 'totalRecords', 'startedAt', 'completedAt', 'distributed',
+] as const satisfies readonly (keyof JobEntity)[];
 
-/** A job as read back. */
-export interface StoredJob {
-  readonly id: string;
-  readonly status: string;
-  readonly config: unknown;
-  readonly totalRecords: number | string;
-  readonly startedAt?: number | string | null;
-  readonly completedAt?: number | string | null;
-  readonly distributed: boolean | number | string;
-}
+/** A job as written: `JobEntity` attributes, `config` encoded as JSON text. */
+export type JobRow = Narrowed<Pick<JobEntity, (typeof JOB_WRITE_KEYS)[number]>, {
+  status: JobStatus;
+  config: string;
+  startedAt: number | null;
+  completedAt: number | null;
+}>;
+
+/**
+ * A job as read back: `JobEntity` attributes as a model read returns them
+ * (`JobEntity.findByPk(id)`, `config` decoded), or as the store reads them.
+ */
+export type StoredJob = Read<Pick<JobEntity, 'id' | 'status' | 'config' | 'totalRecords' | 'distributed'>
+  & Partial<Pick<JobEntity, 'startedAt' | 'completedAt'>>>;
 
 /** Converts jobs between the engine's `JobState` and `JobEntity` rows. Pure. */
 export class JobMapper {
@@ -56,7 +56,7 @@ export class JobMapper {
   static toDomain(row: StoredJob, batches: Batch[]): JobState {
     const startedAt = toNumber(row.startedAt);
     const completedAt = toNumber(row.completedAt);
-    const distributed = row.distributed === true || row.distributed === 1 || row.distributed === '1' || row.distributed === 'true';
+    const distributed = isTrue(row.distributed);
     return {
       id: row.id,
       config: decodeConfig(decodeJson(row.config)),

@@ -1,38 +1,33 @@
+import type { RecordEntity } from '../entities/RecordEntity';
 import type { ErrorContext } from '../errors';
 import type { ProcessedRecord, RecordStatus, ValidationError } from '../ports';
 import { decodeJson, encodeJson, toNumber } from './json';
+import type { Narrowed, Read } from './rows';
 import { RECORD_STATUSES, checkArray, checkCount, checkId, checkObject, checkOptionalCount, checkStatus } from './validate';
 
-/** A record as written: JSON columns already encoded. Keys are `RecordEntity` attributes. */
-export interface RecordRow {
-  readonly jobId: string;
-  readonly recordIndex: number;
-  readonly batchId: string;
-  readonly status: RecordStatus;
-  readonly raw: string;
-  readonly parsed: string;
-  readonly errors: string;
-  readonly processingError: string | null;
-  readonly retryCount: number | null;
-}
+/** The `RecordEntity` attributes a record write sets, in the order of the statement's columns. */
+export const RECORD_WRITE_KEYS = [
+  'jobId', 'recordIndex', 'batchId', 'status', 'raw', 'parsed', 'errors', 'processingError', 'retryCount',
+] as const satisfies readonly (keyof RecordEntity)[];
+
+/** A record as written: `RecordEntity` attributes, JSON columns encoded as JSON text. */
+export type RecordRow = Narrowed<Pick<RecordEntity, (typeof RECORD_WRITE_KEYS)[number]>, {
+  status: RecordStatus;
+  raw: string;
+  parsed: string;
+  errors: string;
+  processingError: string | null;
+}>;
 
 /**
- * A record as the store reads it back: attribute names, `raw`/`parsed`/`errors`
- * as JSON text or as decoded values, and `processingError` as the column's
- * JSON **text** (the store selects it as text on every dialect). A model read
- * (`RecordEntity.findAll`) decodes `processing_error` to a plain string on
- * PostgreSQL and MySQL/MariaDB: use that string directly rather than passing
- * such a row here, since a decoded string cannot be told from JSON text.
+ * A record as read back: `RecordEntity` attributes with the JSON columns
+ * decoded — what a model read returns (`RecordEntity.findAll(...)`), and what
+ * the store hands over after decoding its own reads. `raw`, `parsed` and
+ * `errors` may also be given as JSON text; `processingError` is the decoded
+ * string (or `null`).
  */
-export interface StoredRecord {
-  readonly recordIndex: number | string;
-  readonly status: string;
-  readonly raw: unknown;
-  readonly parsed: unknown;
-  readonly errors: unknown;
-  readonly processingError?: unknown;
-  readonly retryCount?: number | string | null;
-}
+export type StoredRecord = Read<Pick<RecordEntity, 'recordIndex' | 'status' | 'raw' | 'parsed' | 'errors'>
+  & Partial<Pick<RecordEntity, 'processingError' | 'retryCount'>>>;
 
 /** Converts records between the engine's `ProcessedRecord` and `RecordEntity` rows. Pure. */
 export class RecordMapper {
@@ -74,7 +69,7 @@ export class RecordMapper {
 
   /** Decodes a stored record. Optional fields absent in storage are absent in the result. */
   static toDomain(row: StoredRecord): ProcessedRecord {
-    const processingError = decodeJson(row.processingError ?? null);
+    const processingError = row.processingError;
     const retryCount = toNumber(row.retryCount);
     return {
       index: toNumber(row.recordIndex) as number,

@@ -1,3 +1,4 @@
-export { BatchMapper, type BatchRow, type StoredBatch } from './BatchMapper';
-export { JobMapper, type JobRow, type StoredJob } from './JobMapper';
-export { RecordMapper, type RecordRow, type StoredRecord } from './RecordMapper';
+export { BatchMapper, BATCH_WRITE_KEYS, type BatchRow, type StoredBatch } from './BatchMapper';
+export { JobMapper, JOB_WRITE_KEYS, type JobRow, type StoredJob } from './JobMapper';
+export { RecordMapper, RECORD_WRITE_KEYS, type RecordRow, type StoredRecord } from './RecordMapper';
+export { valuesOf, type Narrowed } from './rows';

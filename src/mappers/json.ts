@@ -123,6 +123,11 @@ export function decodeJson(value: unknown): unknown {
   return value;
 }
 
+/** Reads a BOOLEAN column: drivers give `true`, `1`, `'1'`, `'t'` or `'true'`. */
+export function isTrue(value: unknown): boolean {
+  return value === true || value === 1 || value === '1' || value === 't' || value === 'true';
+}
+
 /** Reads a BIGINT or INTEGER column (PostgreSQL returns BIGINT as a string). */
 export function toNumber(value: unknown): number | undefined {
   if (value === null || value === undefined) return undefined;

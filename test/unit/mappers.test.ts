@@ -67,8 +67,8 @@ function storedRecord(row: RecordRow, form: Form): StoredRecord {
     raw: column(row.raw, form),
     parsed: column(row.parsed, form),
     errors: column(row.errors, form),
-    // the store always reads processing_error as text (see RecordEntity)
-    processingError: row.processingError,
+    // processing_error comes decoded: a model read decodes the JSON column, the store decodes its own reads
+    processingError: row.processingError === null ? null : JSON.parse(row.processingError),
     retryCount: row.retryCount,
   };
 }

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { Sequelize } from 'sequelize';
-import { BATCH_COLUMNS, JOB_COLUMNS, RECORD_COLUMNS, Sql } from '../../src/store/sql';
+import * as sql from '../../src/store/sql';
+import { BATCH_COLUMNS, JOB_COLUMNS, RECORD_COLUMNS } from '../../src/store/sql';
 import { dialectFor } from '../../src/store/dialects';
 import { defineStoreModels } from '../../src/store/models';
 
@@ -30,21 +31,21 @@ describe('SQL builders', () => {
     const dialect = dialectFor(name);
     expect(dialect).toBeDefined();
     const q = dialect!.quote;
-    const sql = new Sql(dialect!, { jobs: q('j'), batches: q('b'), records: q('r') });
+    const t = sql.sqlTarget(dialect!, { jobs: q('j'), batches: q('b'), records: q('r') });
     const statements = [
-      sql.upsertRecords(3), sql.upsertJob(), sql.insertBatches(2, true), sql.insertBatches(2, false),
-      sql.insertUnindexedBatch(), sql.updateBatch(true, false), sql.updateBatch(false, true), sql.claimSelect(),
-      sql.claimUpdate(), sql.releaseBatch(), sql.heartbeatBatch(), sql.reclaimStale(), sql.finalizeJob(),
-      sql.selectRecordsByStatus(2), sql.selectFirstRecordOfBatches(3),
+      sql.upsertRecords(t, 3), sql.upsertJob(t), sql.insertBatches(t, 2, true), sql.insertBatches(t, 2, false),
+      sql.insertUnindexedBatch(t), sql.updateBatch(t, true, false), sql.updateBatch(t, false, true), sql.claimSelect(t),
+      sql.claimUpdate(t), sql.releaseBatch(t), sql.renewLease(t), sql.reclaimStale(t), sql.finalizeJob(t),
+      sql.selectRecordsByStatus(t, 2), sql.selectFirstRecordOfBatches(t, 3),
     ];
-    if (dialect!.updateReturning) statements.push(sql.claimReturning());
+    if (dialect!.updateReturning) statements.push(sql.claimReturning(t));
     for (const statement of statements) {
       const numbers = [...statement.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]));
       const max = Math.max(0, ...numbers);
       expect(new Set(numbers).size).toBe(max);
       expect(statement).not.toMatch(/\$old/);
     }
-    expect(sql.upsertRecords(2)).toContain('$18');
+    expect(sql.upsertRecords(t, 2)).toContain('$18');
   });
 
   it('claims skip locked rows where the dialect has row locks', () => {
@@ -52,8 +53,8 @@ describe('SQL builders', () => {
     const my = dialectFor('mariadb')!;
     const lite = dialectFor('sqlite')!;
     const tables = { jobs: 'j', batches: 'b', records: 'r' };
-    expect(new Sql(pg, tables).claimReturning()).toContain('FOR UPDATE SKIP LOCKED');
-    expect(new Sql(my, tables).claimSelect()).toContain('FOR UPDATE SKIP LOCKED');
-    expect(new Sql(lite, tables).claimReturning()).not.toContain('FOR UPDATE');
+    expect(sql.claimReturning(sql.sqlTarget(pg, tables))).toContain('FOR UPDATE SKIP LOCKED');
+    expect(sql.claimSelect(sql.sqlTarget(my, tables))).toContain('FOR UPDATE SKIP LOCKED');
+    expect(sql.claimReturning(sql.sqlTarget(lite, tables))).not.toContain('FOR UPDATE');
   });
 });

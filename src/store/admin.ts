@@ -1,0 +1,173 @@
+/**
+ * Operations beyond the engine's port, for operators, the CLI and the
+ * dashboard: listing jobs, purging and deleting them, the database clock.
+ */
+import { InvalidInputError, type ErrorContext } from '../errors';
+import { isTrue, toNumber } from '../mappers/json';
+import { checkCount, checkDuration, checkId, checkObject, checkStatus, JOB_STATUSES } from '../mappers/validate';
+import type { JobStatus } from '../ports';
+import type { StoreContext } from './context';
+import { TERMINAL_JOB_STATUSES } from './jobs';
+import {
+  chunkBoundary, deleteJobRows, deleteJobRowsUpTo, deletePurgeableJob, listJobs, selectNow, selectPurgeableJobs,
+} from './sql';
+
+/** Options of `SequelizeStateStore.listJobs`. */
+export interface ListJobsOptions {
+  /** Only jobs with one of these statuses. Default: all. */
+  readonly status?: JobStatus | readonly JobStatus[];
+  /** Page size, 1–1000. Default 50. */
+  readonly limit?: number;
+  /** Jobs to skip (newest first). Default 0. */
+  readonly offset?: number;
+}
+
+/** One job as `SequelizeStateStore.listJobs` returns it. Times are epoch ms. */
+export interface JobSummary {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly distributed: boolean;
+  readonly totalRecords: number;
+  readonly startedAt?: number;
+  readonly completedAt?: number;
+  /** When the job row was first saved (database clock). */
+  readonly createdAt: number;
+  /** When the job row was last saved or finalized (database clock). */
+  readonly updatedAt: number;
+  /** Batch counts by status; `total` is the number of batch rows. */
+  readonly batches: {
+    readonly total: number;
+    readonly pending: number;
+    readonly processing: number;
+    readonly paused: number;
+    readonly completed: number;
+    readonly failed: number;
+  };
+  /**
+   * Records processed and failed, summed from the batches' counts (as set by
+   * `updateBatchState`, so a batch in progress counts 0 until it reports).
+   * `getProgress` gives exact record counts for one job.
+   */
+  readonly processedRecords: number;
+  readonly failedRecords: number;
+}
+
+/** Options of `SequelizeStateStore.purgeJobs`. */
+export interface PurgeJobsOptions {
+  /** Jobs that finished (`completedAt`, else last update) more than this many ms ago, by the database clock. */
+  readonly olderThanMs: number;
+  /** Statuses eligible for purging. Default the terminal ones: COMPLETED, ABORTED, FAILED. */
+  readonly statuses?: readonly JobStatus[];
+  /** Most rows one DELETE statement removes, 1–100,000. Default 1,000. */
+  readonly chunkSize?: number;
+}
+
+/** The administration module of one store. */
+export class Admin {
+  constructor(private readonly ctx: StoreContext) {}
+
+  /** Deletes a job with its batches and records, atomically; whether it existed. */
+  async deleteJob(jobId: string): Promise<boolean> {
+    const ctx = this.ctx;
+    const context: ErrorContext = { operation: 'deleteJob', jobId };
+    checkId(jobId, 'jobId', context);
+    await ctx.flush(jobId);
+    return ctx.guard(context, () =>
+      ctx.transaction(async (tx) => {
+        await ctx.count(ctx.sql(deleteJobRows, 'records'), [jobId], tx);
+        await ctx.count(ctx.sql(deleteJobRows, 'batches'), [jobId], tx);
+        return (await ctx.count(ctx.sql(deleteJobRows, 'jobs'), [jobId], tx)) > 0;
+      }));
+  }
+
+  /** A page of job summaries, newest (by creation) first, from one aggregate query over the page. */
+  async listJobs(options: ListJobsOptions = {}): Promise<JobSummary[]> {
+    const ctx = this.ctx;
+    const context: ErrorContext = { operation: 'listJobs' };
+    const given = options.status === undefined ? [] : Array.isArray(options.status) ? options.status : [options.status];
+    const statuses = given.map((s, i) => checkStatus<JobStatus>(s, JOB_STATUSES, `options.status[${i}]`, context));
+    const limit = checkCount(options.limit ?? 50, 'options.limit', context);
+    if (limit < 1 || limit > 1000) throw new InvalidInputError('options.limit must be from 1 to 1000', { ...context, field: 'options.limit' });
+    const offset = checkCount(options.offset ?? 0, 'options.offset', context);
+    await ctx.flush();
+    return ctx.guard(context, async () => {
+      const rows = await ctx.select(ctx.sql(listJobs, statuses.length, limit, offset), [...statuses]);
+      return rows.map((r) => {
+        const n = (key: string): number => toNumber(r[key]) ?? 0;
+        const startedAt = toNumber(r.startedAt);
+        const completedAt = toNumber(r.completedAt);
+        return {
+          id: String(r.id),
+          status: String(r.status) as JobStatus,
+          distributed: isTrue(r.distributed),
+          totalRecords: n('totalRecords'),
+          ...(startedAt !== undefined ? { startedAt } : {}),
+          ...(completedAt !== undefined ? { completedAt } : {}),
+          createdAt: n('createdAt'),
+          updatedAt: n('updatedAt'),
+          batches: {
+            total: n('batches'), pending: n('pending'), processing: n('processing'), paused: n('paused'),
+            completed: n('completed'), failed: n('failed'),
+          },
+          processedRecords: n('processedRecords'),
+          failedRecords: n('failedRecords'),
+        };
+      });
+    });
+  }
+
+  /**
+   * Deletes jobs (with their batches and records) whose status is one of
+   * `statuses` (default terminal) and that finished more than `olderThanMs`
+   * ago, in bounded steps, each its own statement; the job row goes last,
+   * only if it is still eligible. Interrupted, running it again finishes it.
+   * @returns how many jobs were deleted.
+   */
+  async purgeJobs(options: PurgeJobsOptions): Promise<number> {
+    const ctx = this.ctx;
+    const context: ErrorContext = { operation: 'purgeJobs' };
+    checkObject(options, 'options', context);
+    const age = Math.floor(checkDuration(options.olderThanMs, 'options.olderThanMs', context));
+    const statuses = (options.statuses ?? TERMINAL_JOB_STATUSES).map((s, i) =>
+      checkStatus<JobStatus>(s, JOB_STATUSES, `options.statuses[${i}]`, context));
+    if (statuses.length === 0) throw new InvalidInputError('options.statuses must not be empty', { ...context, field: 'options.statuses' });
+    const chunk = checkCount(options.chunkSize ?? 1000, 'options.chunkSize', context);
+    if (chunk < 1 || chunk > 100_000) {
+      throw new InvalidInputError('options.chunkSize must be from 1 to 100000', { ...context, field: 'options.chunkSize' });
+    }
+    await ctx.flush();
+    return ctx.guard(context, async () => {
+      let deleted = 0;
+      const tried = new Set<string>();
+      for (;;) {
+        const ids = (await ctx.select<{ id: string }>(ctx.sql(selectPurgeableJobs, statuses.length, Math.min(chunk, 100)), [age, ...statuses]))
+          .map((r) => String(r.id))
+          .filter((id) => !tried.has(id));
+        if (ids.length === 0) return deleted;
+        for (const id of ids) {
+          tried.add(id);
+          for (const table of ['records', 'batches'] as const) {
+            for (;;) {
+              const [edge] = await ctx.select<{ k: unknown }>(ctx.sql(chunkBoundary, table, chunk), [id]);
+              if (!edge) {
+                await ctx.retrying(() => ctx.count(ctx.sql(deleteJobRows, table), [id]));
+                break;
+              }
+              await ctx.retrying(() => ctx.count(ctx.sql(deleteJobRowsUpTo, table), [id, edge.k]));
+            }
+          }
+          deleted += await ctx.retrying(() => ctx.count(ctx.sql(deletePurgeableJob, statuses.length), [id, age, ...statuses]));
+        }
+      }
+    });
+  }
+
+  /** The database clock in epoch ms (the clock leases and `updatedAt` use). */
+  async databaseTime(): Promise<number> {
+    const ctx = this.ctx;
+    return ctx.guard({ operation: 'databaseTime' }, async () => {
+      const [row] = await ctx.select<{ now: unknown }>(ctx.sql(selectNow), []);
+      return toNumber(row?.now) ?? Date.now();
+    });
+  }
+}

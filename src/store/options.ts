@@ -1,0 +1,121 @@
+/**
+ * The store's options: what a user may pass, and the checks that turn them
+ * into settings. Every option is checked at construction; a bad one is an
+ * {@link InvalidInputError} that names it (an option read from the
+ * environment with `Number(process.env.X)` is `NaN` when unset, and `NaN`
+ * compares false with everything, so a retry limit of `NaN` never stops).
+ */
+import type { Sequelize } from 'sequelize';
+import { InvalidInputError } from '../errors';
+import type { RecordBufferOptions } from './RecordBuffer';
+
+/** Options of {@link SequelizeStateStore}. */
+export interface SequelizeStateStoreOptions {
+  /**
+   * Prepended to the table (and index) names: `'tenant1_'` gives
+   * `tenant1_bulkimport_jobs` and so on. At most 30 letters, digits or
+   * underscores. Default `''`.
+   */
+  readonly tablePrefix?: string;
+  /**
+   * PostgreSQL schema (MySQL/MariaDB: database) holding the tables. Default:
+   * the Sequelize instance's `define.schema`, else the connection's.
+   * `initialize()` creates it on PostgreSQL if missing. Not on SQLite.
+   */
+  readonly schema?: string;
+  /**
+   * How many times an idempotent operation (claim, reclaim, release,
+   * heartbeat, finalize) is retried after a deadlock, serialization failure,
+   * lock-wait timeout or busy database, with jittered exponential backoff.
+   * An integer from 0 to 100. Default 5.
+   */
+  readonly transientRetries?: number;
+  /** SQLite only: how long a statement waits for another writer, in ms (0 to 2^31-1). Default 10,000. */
+  readonly sqliteBusyTimeoutMs?: number;
+  /**
+   * Write-behind for `saveProcessedRecord` (off by default). See
+   * {@link RecordBufferOptions} and the README's "Write-behind" section for
+   * what a crash can lose.
+   */
+  readonly recordBuffer?: RecordBufferOptions | boolean;
+}
+
+/** The options after their checks, defaults filled in. */
+export interface StoreSettings {
+  readonly tablePrefix: string;
+  readonly schema: string | undefined;
+  readonly transientRetries: number;
+  readonly sqliteBusyTimeoutMs: number;
+  readonly recordBuffer: Required<RecordBufferOptions> | undefined;
+}
+
+/** Largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+
+function fail(message: string, field: string): never {
+  throw new InvalidInputError(message, { operation: 'new SequelizeStateStore', field });
+}
+
+/** An integer option from `min` to `max`. */
+export function integerOption(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    fail(`${field} must be an integer from ${min} to ${max}, got ${describe(value)}`, field);
+  }
+  return value;
+}
+
+/** A duration option in ms: a finite number from `min` to `max`, floored. */
+export function durationOption(value: unknown, field: string, min = 0, max = MAX_TIMER_MS): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    fail(`${field} must be a finite number of milliseconds from ${min} to ${max}, got ${describe(value)}`, field);
+  }
+  return Math.floor(value);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
+
+/**
+ * Checks every option against the Sequelize instance it is for.
+ * @throws InvalidInputError naming the first bad option.
+ */
+export function resolveOptions(sequelize: Sequelize, options: SequelizeStateStoreOptions, singleWriter: boolean): StoreSettings {
+  if (typeof options !== 'object' || options === null) fail('options must be an object', 'options');
+  const prefix = options.tablePrefix ?? '';
+  if (typeof prefix !== 'string' || !/^[A-Za-z0-9_]*$/.test(prefix) || prefix.length > 30) {
+    fail('tablePrefix must be at most 30 letters, digits or underscores', 'tablePrefix');
+  }
+  const define = (sequelize as unknown as { options?: { define?: { schema?: unknown } } }).options?.define;
+  const schema = options.schema ?? (typeof define?.schema === 'string' && define.schema !== '' ? define.schema : undefined);
+  const schemaField = options.schema !== undefined ? 'schema' : 'define.schema';
+  if (schema !== undefined && (typeof schema !== 'string' || !IDENTIFIER.test(schema))) {
+    fail(`${schemaField} must be an identifier of letters, digits and underscores`, schemaField);
+  }
+  if (schema !== undefined && singleWriter) {
+    fail(`${schemaField === 'schema' ? 'schema is' : "Sequelize's define.schema is"} not supported on SQLite; use tablePrefix`, schemaField);
+  }
+  const buffer = options.recordBuffer;
+  let recordBuffer: Required<RecordBufferOptions> | undefined;
+  if (buffer !== undefined && buffer !== false) {
+    if (buffer !== true && (typeof buffer !== 'object' || buffer === null || Array.isArray(buffer))) {
+      fail('recordBuffer must be true, false or { maxRecords, maxDelayMs }', 'recordBuffer');
+    }
+    const given: RecordBufferOptions = buffer === true ? {} : buffer;
+    recordBuffer = {
+      maxRecords: integerOption(given.maxRecords ?? 500, 'recordBuffer.maxRecords', 1, 100_000),
+      maxDelayMs: durationOption(given.maxDelayMs ?? 100, 'recordBuffer.maxDelayMs'),
+    };
+  }
+  return {
+    tablePrefix: prefix,
+    schema,
+    transientRetries: integerOption(options.transientRetries ?? 5, 'transientRetries', 0, 100),
+    sqliteBusyTimeoutMs: durationOption(options.sqliteBusyTimeoutMs ?? 10_000, 'sqliteBusyTimeoutMs'),
+    recordBuffer,
+  };
+}
