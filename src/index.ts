@@ -6,7 +6,8 @@
  */
 export { SequelizeStateStore } from './store/SequelizeStateStore';
 export type {
-  SequelizeStateStoreOptions, UpdateBatchOptions, ListJobsOptions, JobSummary, PurgeJobsOptions,
+  SequelizeStateStoreOptions, UpdateBatchOptions, ListJobsOptions, JobSummary, PurgeJobsOptions, BatchDetail, RecordPage,
+  RecordPageOptions, StoreStats, StoreCall, StoreCallListener,
 } from './store/SequelizeStateStore';
 export type { RecordBufferOptions } from './store/RecordBuffer';
 export type { StoreModels } from './store/models';

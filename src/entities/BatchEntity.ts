@@ -47,9 +47,21 @@ export class BatchEntity extends Model {
   @Column({ type: DataType.STRING(255), allowNull: true })
   declare workerId: string | null;
 
-  /** When the lease was taken or last renewed (epoch ms, database clock). */
+  /** When the worker holding the batch claimed it (epoch ms, database clock). */
   @Column({ type: DataType.BIGINT, allowNull: true })
   declare claimedAt: number | string | null;
+
+  /**
+   * When the holder last renewed its lease (epoch ms, database clock); `null`
+   * until the first renewal. The lease's age runs from this, else from
+   * `claimedAt` (migration 003).
+   */
+  @Column({ type: DataType.BIGINT, allowNull: true })
+  declare renewedAt: number | string | null;
+
+  /** When the batch became COMPLETED or FAILED (epoch ms, database clock); `null` before (migration 003). */
+  @Column({ type: DataType.BIGINT, allowNull: true })
+  declare finishedAt: number | string | null;
 
   @Column({ type: DataType.INTEGER, allowNull: true })
   declare recordStartIndex: number | null;

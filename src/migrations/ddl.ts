@@ -20,13 +20,15 @@ export interface SchemaLocation {
 /** One DDL statement of a migration, with what the runner needs to apply it idempotently. */
 export interface DdlStatement {
   /** What the statement creates or drops. */
-  readonly kind: 'schema' | 'table' | 'index' | 'drop-index';
+  readonly kind: 'schema' | 'table' | 'index' | 'drop-index' | 'column' | 'drop-column';
   /** The SQL text, without a trailing semicolon. */
   readonly sql: string;
   /** Unprefixed table name (`bulkimport_jobs`), for `table` and `index` statements. */
   readonly table?: string;
   /** Full (prefixed) index name, for `index` statements. */
   readonly index?: string;
+  /** Column name, for `column` and `drop-column` statements. */
+  readonly column?: string;
   /** Column names a `table` statement creates: an existing table must have them all. */
   readonly columns?: readonly string[];
 }
@@ -35,6 +37,7 @@ export interface DdlStatement {
 export type ColumnSpec = Pick<ModelAttributeColumnOptions, 'type' | 'allowNull' | 'primaryKey' | 'defaultValue'>;
 
 interface QueryGenerator {
+  addColumnQuery(table: unknown, key: string, attribute: unknown): string;
   addSchema(param: { tableName: string; _schema?: string; _schemaDelimiter?: string }): unknown;
   attributesToSQL(attributes: Record<string, unknown>, options: Record<string, unknown>): Record<string, string>;
   createTableQuery(table: unknown, attributes: Record<string, string>, options: Record<string, unknown>): string;
@@ -144,6 +147,18 @@ export class DdlBuilder {
     const ref = this.ref(table);
     const index = `${this.location.tablePrefix}${name}`;
     return { kind: 'index', table, index, sql: trimSql(this.qg.addIndexQuery(ref, { name: index, fields: [...fields] }, ref)) };
+  }
+
+  /** `ALTER TABLE … ADD` one column, as the dialect's query generator writes it. */
+  addColumn(table: string, column: string, spec: ColumnSpec): DdlStatement {
+    const normalize = (this.sequelize as unknown as { normalizeAttribute(a: unknown): unknown }).normalizeAttribute.bind(this.sequelize);
+    const sql = trimSql(this.qg.addColumnQuery(this.ref(table), column, normalize({ ...spec, field: column })));
+    return { kind: 'column', table, column, sql };
+  }
+
+  /** `ALTER TABLE … DROP COLUMN` (SQLite 3.35+, PostgreSQL, MySQL, MariaDB). */
+  dropColumn(table: string, column: string): DdlStatement {
+    return { kind: 'drop-column', table, column, sql: `ALTER TABLE ${this.qualified(table)} DROP COLUMN ${this.dialect.quote(column)}` };
   }
 
   /** `DROP INDEX` of an index made by {@link createIndex}. */

@@ -23,6 +23,7 @@ import type { MigrationMeta, Umzug, UmzugStorage } from 'umzug';
 import { InvalidInputError, PersistenceError, StateStoreError } from '../errors';
 import { m001Initial } from './001_initial';
 import { m002JobsStatusUpdatedIdx } from './002_jobs_status_updated_idx';
+import { m003BatchLeaseTimes } from './003_batch_lease_times';
 import { dialectFor } from '../store/dialects';
 import { checkLocation, DdlBuilder, type ColumnSpec, type DdlStatement, type SchemaLocation } from './ddl';
 import type { SchemaMigration } from './types';
@@ -35,7 +36,7 @@ export type { SchemaMigration } from './types';
 export const MIGRATIONS_TABLE = 'bulkimport_migrations';
 
 /** Every migration the library ships, oldest first. */
-export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [m001Initial, m002JobsStatusUpdatedIdx];
+export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [m001Initial, m002JobsStatusUpdatedIdx, m003BatchLeaseTimes];
 
 /** Options of {@link migrate} and the other migration functions. */
 export interface MigrationOptions extends SchemaLocation {
@@ -100,6 +101,10 @@ async function apply(b: DdlBuilder, statements: readonly DdlStatement[], operati
         const exists = await indexExists(qi, b, s.table as string, s.index as string);
         if (exists === (s.kind === 'index')) continue;
       }
+      if (s.kind === 'column' || s.kind === 'drop-column') {
+        const exists = await columnExists(qi, b, s.table as string, s.column as string);
+        if (exists === (s.kind === 'column')) continue;
+      }
       try {
         await b.sequelize.query(s.sql, { transaction: null });
       } catch (error) {
@@ -140,9 +145,19 @@ async function reached(qi: QueryInterface, b: DdlBuilder, s: DdlStatement): Prom
     }
     case 'index':
       return indexExists(qi, b, s.table as string, s.index as string);
+    case 'column':
+      return columnExists(qi, b, s.table as string, s.column as string);
+    case 'drop-column':
+      return !(await columnExists(qi, b, s.table as string, s.column as string));
     case 'drop-index':
       return !(await indexExists(qi, b, s.table as string, s.index as string));
   }
+}
+
+async function columnExists(qi: QueryInterface, b: DdlBuilder, table: string, column: string): Promise<boolean> {
+  const schema = b.location.schema;
+  const described = await qi.describeTable(b.tableName(table), schema ? { schema } : undefined);
+  return column in described;
 }
 
 async function indexExists(qi: QueryInterface, b: DdlBuilder, table: string, index: string): Promise<boolean> {

@@ -3,14 +3,18 @@ import { InvalidInputError, type ErrorContext } from '../errors';
 import type {
   BatchState, ClaimBatchResult, DistributedJobStatus, DistributedStateStore, JobProgress, JobState, ProcessedRecord,
 } from '../ports';
-import { Admin, type JobSummary, type ListJobsOptions, type PurgeJobsOptions } from './admin';
+import { Admin, type PurgeJobsOptions } from './admin';
 import { Batches, type UpdateBatchOptions } from './batches';
+import { CallObservers, type StoreCallListener } from './calls';
 import { Claims } from './claims';
 import { StoreContext } from './context';
 import { dialectFor, driverFor, SUPPORTED_DIALECTS, type Tables } from './dialects';
 import { applySqliteBusyTimeout } from './dialects/sqliteConnections';
 import { Executor } from './Executor';
 import { Finalizer } from './finalize';
+import {
+  Inspect, type BatchDetail, type JobSummary, type ListJobsOptions, type RecordPage, type RecordPageOptions, type StoreStats,
+} from './inspect';
 import { Jobs } from './jobs';
 import { defineStoreModels, type StoreModels } from './models';
 import { resolveOptions, type SequelizeStateStoreOptions } from './options';
@@ -49,6 +53,7 @@ export class SequelizeStateStore implements DistributedStateStore {
   readonly tables: Tables;
 
   private readonly ctx: StoreContext;
+  private readonly calls = new CallObservers();
   private readonly jobs: Jobs;
   private readonly records: Records;
   private readonly batches: Batches;
@@ -56,6 +61,7 @@ export class SequelizeStateStore implements DistributedStateStore {
   private readonly finalizer: Finalizer;
   private readonly progress: Progress;
   private readonly admin: Admin;
+  private readonly inspect: Inspect;
 
   /**
    * @param sequelize - the application's Sequelize instance (plain `sequelize`
@@ -94,6 +100,7 @@ export class SequelizeStateStore implements DistributedStateStore {
     this.finalizer = new Finalizer(ctx);
     this.progress = new Progress(ctx);
     this.admin = new Admin(ctx);
+    this.inspect = new Inspect(ctx);
   }
 
   /**
@@ -122,7 +129,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * Atomic: the job and all its batches land together or not at all.
    */
   saveJobState(job: JobState): Promise<void> {
-    return this.jobs.save(job);
+    return this.calls.run('saveJobState', () => this.jobs.save(job));
   }
 
   /**
@@ -131,7 +138,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * `records: []`.
    */
   getJobState(jobId: string): Promise<JobState | null> {
-    return this.jobs.get(jobId);
+    return this.calls.run('getJobState', () => this.jobs.get(jobId));
   }
 
   /**
@@ -147,7 +154,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * `LeaseLostError`.
    */
   updateBatchState(jobId: string, batchId: string, state: BatchState, options: UpdateBatchOptions = {}): Promise<void> {
-    return this.batches.update(jobId, batchId, state, options);
+    return this.calls.run('updateBatchState', () => this.batches.update(jobId, batchId, state, options));
   }
 
   /**
@@ -155,22 +162,22 @@ export class SequelizeStateStore implements DistributedStateStore {
    * statement (or, with write-behind on, queues it: see the options).
    */
   saveProcessedRecord(jobId: string, batchId: string, record: ProcessedRecord): Promise<void> {
-    return this.records.save(jobId, batchId, record);
+    return this.calls.run('saveProcessedRecord', () => this.records.save(jobId, batchId, record));
   }
 
   /** Records with status `failed` or `invalid`, by index. */
   getFailedRecords(jobId: string): Promise<ProcessedRecord[]> {
-    return this.records.byStatus(jobId, FAILED_STATUSES, 'getFailedRecords');
+    return this.calls.run('getFailedRecords', () => this.records.byStatus(jobId, FAILED_STATUSES, 'getFailedRecords'));
   }
 
   /** Records with status `pending` or `valid`, by index. */
   getPendingRecords(jobId: string): Promise<ProcessedRecord[]> {
-    return this.records.byStatus(jobId, PENDING_STATUSES, 'getPendingRecords');
+    return this.calls.run('getPendingRecords', () => this.records.byStatus(jobId, PENDING_STATUSES, 'getPendingRecords'));
   }
 
   /** Records with status `processed`, by index. */
   getProcessedRecords(jobId: string): Promise<ProcessedRecord[]> {
-    return this.records.byStatus(jobId, PROCESSED_STATUSES, 'getProcessedRecords');
+    return this.calls.run('getProcessedRecords', () => this.records.byStatus(jobId, PROCESSED_STATUSES, 'getProcessedRecords'));
   }
 
   /**
@@ -181,7 +188,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * @throws NotFoundError for an unknown job.
    */
   getProgress(jobId: string): Promise<JobProgress> {
-    return this.progress.of(jobId);
+    return this.calls.run('getProgress', () => this.progress.of(jobId));
   }
 
   // ---------------------------------------------------------------- DistributedStateStore
@@ -192,12 +199,12 @@ export class SequelizeStateStore implements DistributedStateStore {
    * other. `claimedAt` is the database's clock.
    */
   claimBatch(jobId: string, workerId: string): Promise<ClaimBatchResult> {
-    return this.claims.claim(jobId, workerId);
+    return this.calls.run('claimBatch', () => this.claims.claim(jobId, workerId));
   }
 
   /** Puts a batch back to PENDING, if `workerId` still holds it; otherwise does nothing. */
   releaseBatch(jobId: string, batchId: string, workerId: string): Promise<void> {
-    return this.claims.release(jobId, batchId, workerId);
+    return this.calls.run('releaseBatch', () => this.claims.release(jobId, batchId, workerId));
   }
 
   /**
@@ -207,7 +214,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * @throws LeaseLostError if the worker no longer holds the batch.
    */
   heartbeatBatch(jobId: string, batchId: string, workerId: string): Promise<void> {
-    return this.claims.renew(jobId, batchId, workerId);
+    return this.calls.run('heartbeatBatch', () => this.claims.renew(jobId, batchId, workerId));
   }
 
   /**
@@ -217,7 +224,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * @returns how many batches this call reclaimed.
    */
   reclaimStaleBatches(jobId: string, timeoutMs: number): Promise<number> {
-    return this.claims.reclaimStale(jobId, timeoutMs);
+    return this.calls.run('reclaimStaleBatches', () => this.claims.reclaimStale(jobId, timeoutMs));
   }
 
   /**
@@ -225,17 +232,17 @@ export class SequelizeStateStore implements DistributedStateStore {
    * Saving the same records again (an orchestrator retry) replaces them.
    */
   saveBatchRecords(jobId: string, batchId: string, records: readonly ProcessedRecord[]): Promise<void> {
-    return this.records.saveBatch(jobId, batchId, records);
+    return this.calls.run('saveBatchRecords', () => this.records.saveBatch(jobId, batchId, records));
   }
 
   /** A batch's records, by index. */
   getBatchRecords(jobId: string, batchId: string): Promise<ProcessedRecord[]> {
-    return this.records.byBatch(jobId, batchId);
+    return this.calls.run('getBatchRecords', () => this.records.byBatch(jobId, batchId));
   }
 
   /** Batch counts by status, from one aggregate query. */
   getDistributedStatus(jobId: string): Promise<DistributedJobStatus> {
-    return this.finalizer.distributedStatus(jobId);
+    return this.calls.run('getDistributedStatus', () => this.finalizer.distributedStatus(jobId));
   }
 
   /**
@@ -244,7 +251,7 @@ export class SequelizeStateStore implements DistributedStateStore {
    * Returns `true` to exactly one caller however many race.
    */
   tryFinalizeJob(jobId: string): Promise<boolean> {
-    return this.finalizer.tryFinalize(jobId);
+    return this.calls.run('tryFinalizeJob', () => this.finalizer.tryFinalize(jobId));
   }
 
   // ---------------------------------------------------------------- beyond the port
@@ -254,16 +261,41 @@ export class SequelizeStateStore implements DistributedStateStore {
    * @returns whether the job existed.
    */
   deleteJob(jobId: string): Promise<boolean> {
-    return this.admin.deleteJob(jobId);
+    return this.calls.run('deleteJob', () => this.admin.deleteJob(jobId));
   }
 
   /**
-   * A page of job summaries, newest (by creation) first, with batch counts
-   * by status. For operators and the CLI.
+   * A page of jobs, newest (by creation) first, each with its batch counts
+   * and its progress (the figures `getProgress` gives). For operators, the
+   * CLI and the dashboard.
    * @throws InvalidInputError for an unknown status or a bad limit/offset.
    */
   listJobs(options: ListJobsOptions = {}): Promise<JobSummary[]> {
-    return this.admin.listJobs(options);
+    return this.calls.run('listJobs', () => this.inspect.listJobs(options));
+  }
+
+  /** How many jobs there are, or how many have one of `options.status`. */
+  countJobs(options: Pick<ListJobsOptions, 'status'> = {}): Promise<number> {
+    return this.calls.run('countJobs', () => this.inspect.countJobs(options));
+  }
+
+  /** Every batch of a job, by index, with who holds it and its claim, renewal and finish times. */
+  listBatches(jobId: string): Promise<BatchDetail[]> {
+    return this.calls.run('listBatches', () => this.inspect.listBatches(jobId));
+  }
+
+  /** A page of a job's failed and invalid records, by index, with their total. */
+  listFailedRecords(jobId: string, options: RecordPageOptions = {}): Promise<RecordPage> {
+    return this.calls.run('listFailedRecords', () => this.inspect.listFailedRecords(jobId, options));
+  }
+
+  /**
+   * Store-wide figures for metrics: jobs by status and, over the jobs not yet
+   * terminal, batches by status, records by outcome, leases older than
+   * `staleAfterMs` and the oldest lease's age.
+   */
+  stats(options: { staleAfterMs: number }): Promise<StoreStats> {
+    return this.calls.run('stats', () => this.inspect.stats(options));
   }
 
   /**
@@ -273,15 +305,26 @@ export class SequelizeStateStore implements DistributedStateStore {
    * @returns how many jobs were deleted.
    */
   purgeJobs(options: PurgeJobsOptions): Promise<number> {
-    return this.admin.purgeJobs(options);
+    return this.calls.run('purgeJobs', () => this.admin.purgeJobs(options));
+  }
+
+  /**
+   * Calls `listener` after every call of a public method of this store, with
+   * the method's name, its duration and whether it failed (metrics, tracing).
+   * @returns a function that removes the listener.
+   */
+  observe(listener: StoreCallListener): () => void {
+    return this.calls.add(listener);
   }
 
   /** The database clock in epoch ms (the clock leases and `updatedAt` use). */
   databaseTime(): Promise<number> {
-    return this.admin.databaseTime();
+    return this.calls.run('databaseTime', () => this.admin.databaseTime());
   }
 }
 
 export type { SequelizeStateStoreOptions } from './options';
 export type { UpdateBatchOptions } from './batches';
-export type { JobSummary, ListJobsOptions, PurgeJobsOptions } from './admin';
+export type { PurgeJobsOptions } from './admin';
+export type { StoreCall, StoreCallListener } from './calls';
+export type { BatchDetail, JobSummary, ListJobsOptions, RecordPage, RecordPageOptions, StoreStats } from './inspect';

@@ -1,56 +1,14 @@
 /**
- * Operations beyond the engine's port, for operators, the CLI and the
- * dashboard: listing jobs, purging and deleting them, the database clock.
+ * Operations beyond the engine's port that change or delete: deleting and
+ * purging jobs. And the database clock.
  */
 import { InvalidInputError, type ErrorContext } from '../errors';
-import { isTrue, toNumber } from '../mappers/json';
+import { toNumber } from '../mappers/json';
 import { checkCount, checkDuration, checkId, checkObject, checkStatus, JOB_STATUSES } from '../mappers/validate';
 import type { JobStatus } from '../ports';
 import type { StoreContext } from './context';
 import { TERMINAL_JOB_STATUSES } from './jobs';
-import {
-  chunkBoundary, deleteJobRows, deleteJobRowsUpTo, deletePurgeableJob, listJobs, selectNow, selectPurgeableJobs,
-} from './sql';
-
-/** Options of `SequelizeStateStore.listJobs`. */
-export interface ListJobsOptions {
-  /** Only jobs with one of these statuses. Default: all. */
-  readonly status?: JobStatus | readonly JobStatus[];
-  /** Page size, 1–1000. Default 50. */
-  readonly limit?: number;
-  /** Jobs to skip (newest first). Default 0. */
-  readonly offset?: number;
-}
-
-/** One job as `SequelizeStateStore.listJobs` returns it. Times are epoch ms. */
-export interface JobSummary {
-  readonly id: string;
-  readonly status: JobStatus;
-  readonly distributed: boolean;
-  readonly totalRecords: number;
-  readonly startedAt?: number;
-  readonly completedAt?: number;
-  /** When the job row was first saved (database clock). */
-  readonly createdAt: number;
-  /** When the job row was last saved or finalized (database clock). */
-  readonly updatedAt: number;
-  /** Batch counts by status; `total` is the number of batch rows. */
-  readonly batches: {
-    readonly total: number;
-    readonly pending: number;
-    readonly processing: number;
-    readonly paused: number;
-    readonly completed: number;
-    readonly failed: number;
-  };
-  /**
-   * Records processed and failed, summed from the batches' counts (as set by
-   * `updateBatchState`, so a batch in progress counts 0 until it reports).
-   * `getProgress` gives exact record counts for one job.
-   */
-  readonly processedRecords: number;
-  readonly failedRecords: number;
-}
+import { chunkBoundary, deleteJobRows, deleteJobRowsUpTo, deletePurgeableJob, selectNow, selectPurgeableJobs } from './sql';
 
 /** Options of `SequelizeStateStore.purgeJobs`. */
 export interface PurgeJobsOptions {
@@ -78,42 +36,6 @@ export class Admin {
         await ctx.count(ctx.sql(deleteJobRows, 'batches'), [jobId], tx);
         return (await ctx.count(ctx.sql(deleteJobRows, 'jobs'), [jobId], tx)) > 0;
       }));
-  }
-
-  /** A page of job summaries, newest (by creation) first, from one aggregate query over the page. */
-  async listJobs(options: ListJobsOptions = {}): Promise<JobSummary[]> {
-    const ctx = this.ctx;
-    const context: ErrorContext = { operation: 'listJobs' };
-    const given = options.status === undefined ? [] : Array.isArray(options.status) ? options.status : [options.status];
-    const statuses = given.map((s, i) => checkStatus<JobStatus>(s, JOB_STATUSES, `options.status[${i}]`, context));
-    const limit = checkCount(options.limit ?? 50, 'options.limit', context);
-    if (limit < 1 || limit > 1000) throw new InvalidInputError('options.limit must be from 1 to 1000', { ...context, field: 'options.limit' });
-    const offset = checkCount(options.offset ?? 0, 'options.offset', context);
-    await ctx.flush();
-    return ctx.guard(context, async () => {
-      const rows = await ctx.select(ctx.sql(listJobs, statuses.length, limit, offset), [...statuses]);
-      return rows.map((r) => {
-        const n = (key: string): number => toNumber(r[key]) ?? 0;
-        const startedAt = toNumber(r.startedAt);
-        const completedAt = toNumber(r.completedAt);
-        return {
-          id: String(r.id),
-          status: String(r.status) as JobStatus,
-          distributed: isTrue(r.distributed),
-          totalRecords: n('totalRecords'),
-          ...(startedAt !== undefined ? { startedAt } : {}),
-          ...(completedAt !== undefined ? { completedAt } : {}),
-          createdAt: n('createdAt'),
-          updatedAt: n('updatedAt'),
-          batches: {
-            total: n('batches'), pending: n('pending'), processing: n('processing'), paused: n('paused'),
-            completed: n('completed'), failed: n('failed'),
-          },
-          processedRecords: n('processedRecords'),
-          failedRecords: n('failedRecords'),
-        };
-      });
-    });
   }
 
   /**

@@ -1,22 +1,134 @@
-/** `getProgress`: a job's progress computed from what is persisted. */
+/**
+ * Progress of a job from what is persisted, without counting its records
+ * table: finished batches count by the figures they reported
+ * (`updateBatchState`), batches in flight by their records' statuses, and
+ * batches of a distributed job that were never claimed by their record range
+ * (all pending). One computation serves `getProgress`, `listJobs`, the CLI
+ * and the dashboard, so they never disagree.
+ */
 import { NotFoundError, type ErrorContext } from '../errors';
-import { toNumber } from '../mappers/json';
+import { isTrue, toNumber } from '../mappers/json';
 import { checkId } from '../mappers/validate';
 import type { JobProgress } from '../ports';
 import type { StoreContext } from './context';
-import { countsOf, sum } from './finalize';
 import type { JobText } from './jobs';
-import { countBatchesByStatus, countRecordsByStatus, selectJob } from './sql';
+import { batchAggregates, liveRecordCounts, selectJob } from './sql';
+
+/** One group of a job's batch rows (by status, and whether never changed since saved). */
+export interface BatchAggregate {
+  readonly status: string;
+  /** `version` 0: saved and never claimed or reported since. */
+  readonly fresh: boolean;
+  readonly n: number;
+  readonly processed: number;
+  readonly failed: number;
+  /** Records the rows account for (record range, else processed + failed). */
+  readonly size: number;
+}
+
+/** What progress is computed from. */
+export interface ProgressInputs {
+  readonly totalRecords: number;
+  readonly startedAt?: number;
+  readonly completedAt?: number;
+  readonly distributed: boolean;
+  readonly batches: readonly BatchAggregate[];
+  /** Record counts by record status, over the batches in flight. */
+  readonly live: Readonly<Record<string, number>>;
+}
+
+/** Batch counts by status of a job. */
+export type BatchCounts = Readonly<Record<'total' | 'pending' | 'processing' | 'paused' | 'completed' | 'failed', number>>;
+
+const TERMINAL = new Set(['COMPLETED', 'FAILED']);
+
+/** A job's batch counts by status. */
+export function batchCounts(batches: readonly BatchAggregate[]): BatchCounts {
+  const by = (status: string): number => batches.filter((b) => b.status === status).reduce((n, b) => n + b.n, 0);
+  return {
+    total: batches.reduce((n, b) => n + b.n, 0),
+    pending: by('PENDING'), processing: by('PROCESSING'), paused: by('PAUSED'), completed: by('COMPLETED'), failed: by('FAILED'),
+  };
+}
+
+/**
+ * The progress `getProgress` returns. `processedRecords` counts records
+ * `processed`, `failedRecords` those `failed` or `invalid`; `totalRecords` is
+ * the job's, or the records stored if more; `currentBatch` the batches
+ * COMPLETED; `elapsedMs` runs from `startedAt` to `completedAt` (or `now`).
+ */
+export function progressOf(inputs: ProgressInputs, now: number = Date.now()): JobProgress {
+  let processed = inputs.live.processed ?? 0;
+  let failed = (inputs.live.failed ?? 0) + (inputs.live.invalid ?? 0);
+  let stored = Object.values(inputs.live).reduce((a, b) => a + b, 0);
+  for (const b of inputs.batches) {
+    if (TERMINAL.has(b.status)) {
+      processed += b.processed;
+      failed += b.failed;
+      stored += b.size;
+    } else if (inputs.distributed && b.status === 'PENDING' && b.fresh) {
+      stored += b.size;
+    }
+  }
+  const counts = batchCounts(inputs.batches);
+  const total = Math.max(inputs.totalRecords, stored);
+  const done = processed + failed;
+  const pending = Math.max(0, total - done);
+  const { startedAt, completedAt } = inputs;
+  const elapsedMs = startedAt !== undefined ? Math.max(0, (completedAt ?? now) - startedAt) : 0;
+  return {
+    totalRecords: total,
+    processedRecords: processed,
+    failedRecords: failed,
+    pendingRecords: pending,
+    percentage: total > 0 ? Math.round((done / total) * 100) : 0,
+    currentBatch: counts.completed,
+    totalBatches: counts.total,
+    elapsedMs,
+    ...(done > 0 && startedAt !== undefined ? { estimatedRemainingMs: Math.round((elapsedMs / done) * pending) } : {}),
+  };
+}
+
+/** A job row as progress needs it. */
+export interface ProgressJob {
+  readonly id: string;
+  readonly totalRecords: number;
+  readonly startedAt?: number;
+  readonly completedAt?: number;
+  readonly distributed: boolean;
+}
+
+/** Reads the batch aggregates and live record counts of `jobs` (at most a few hundred) and builds their inputs. */
+export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJob[]): Promise<Map<string, ProgressInputs>> {
+  const out = new Map<string, ProgressInputs>();
+  if (jobs.length === 0) return out;
+  const ids = jobs.map((j) => j.id);
+  const singles = jobs.filter((j) => !j.distributed).map((j) => j.id);
+  const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length), ids);
+  const live = await ctx.select<Record<string, unknown>>(ctx.sql(liveRecordCounts, ids.length, singles.length), [...ids, ...singles]);
+  for (const job of jobs) {
+    const batches = aggregates.filter((r) => r.jobId === job.id).map((r): BatchAggregate => ({
+      status: String(r.status),
+      fresh: isTrue(r.fresh),
+      n: toNumber(r.n) ?? 0,
+      processed: toNumber(r.processed) ?? 0,
+      failed: toNumber(r.failed) ?? 0,
+      size: toNumber(r.size) ?? 0,
+    }));
+    const counts: Record<string, number> = {};
+    for (const r of live) if (r.jobId === job.id) counts[String(r.status)] = toNumber(r.n) ?? 0;
+    out.set(job.id, { ...job, batches, live: counts });
+  }
+  return out;
+}
 
 /** The progress module of one store. */
 export class Progress {
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * Progress from aggregate queries (no rows are loaded). `processedRecords`
-   * counts records `processed`; `failedRecords` those `failed` or `invalid`;
-   * `currentBatch` the batches COMPLETED. `elapsedMs` runs from `startedAt`
-   * to `completedAt` (or now).
+   * `getProgress`: the job row, one aggregate over its batch rows, and the
+   * record counts of its batches in flight.
    * @throws NotFoundError for an unknown job.
    */
   async of(jobId: string): Promise<JobProgress> {
@@ -25,29 +137,24 @@ export class Progress {
     checkId(jobId, 'jobId', context);
     await ctx.flush(jobId);
     return ctx.guard(context, async () => {
-      const [job] = await ctx.select<JobText>(ctx.sql(selectJob), [jobId]);
-      if (!job) throw new NotFoundError('no such job', context);
-      const records = countsOf(await ctx.select(ctx.sql(countRecordsByStatus), [jobId]));
-      const batches = countsOf(await ctx.select(ctx.sql(countBatchesByStatus), [jobId]));
-      const processed = records.processed ?? 0;
-      const failed = (records.failed ?? 0) + (records.invalid ?? 0);
-      const total = Math.max(toNumber(job.totalRecords) ?? 0, sum(records));
-      const pending = Math.max(0, total - processed - failed);
-      const startedAt = toNumber(job.startedAt);
-      const completedAt = toNumber(job.completedAt);
-      const elapsedMs = startedAt !== undefined ? Math.max(0, (completedAt ?? Date.now()) - startedAt) : 0;
-      const done = processed + failed;
-      return {
-        totalRecords: total,
-        processedRecords: processed,
-        failedRecords: failed,
-        pendingRecords: pending,
-        percentage: total > 0 ? Math.round((done / total) * 100) : 0,
-        currentBatch: batches.COMPLETED ?? 0,
-        totalBatches: sum(batches),
-        elapsedMs,
-        ...(done > 0 && startedAt !== undefined ? { estimatedRemainingMs: Math.round((elapsedMs / done) * pending) } : {}),
-      };
+      const [row] = await ctx.select<JobText>(ctx.sql(selectJob), [jobId]);
+      if (!row) throw new NotFoundError('no such job', context);
+      const job = progressJob(row as unknown as Record<string, unknown>);
+      const inputs = (await progressInputs(ctx, [job])).get(jobId) as ProgressInputs;
+      return progressOf(inputs);
     });
   }
+}
+
+/** The fields of a job row progress needs. */
+export function progressJob(row: Record<string, unknown>): ProgressJob {
+  const startedAt = toNumber(row.startedAt);
+  const completedAt = toNumber(row.completedAt);
+  return {
+    id: String(row.id),
+    totalRecords: toNumber(row.totalRecords) ?? 0,
+    ...(startedAt !== undefined ? { startedAt } : {}),
+    ...(completedAt !== undefined ? { completedAt } : {}),
+    distributed: isTrue(row.distributed),
+  };
 }

@@ -1,4 +1,5 @@
 /** `initialize()`: the store's tables and indexes (and PostgreSQL schema), created if missing. */
+import type { ModelAttributeColumnOptions } from 'sequelize';
 import type { StoreContext } from './context';
 import type { StoreModels } from './models';
 
@@ -18,8 +19,25 @@ export async function createTables(ctx: StoreContext, models: StoreModels): Prom
       const [server] = await ctx.select<{ v: unknown }>('SELECT VERSION() AS v', []);
       tableOptions = dialect.exactTextTableOptions(String(server?.v ?? ''));
     }
-    await models.Job.sync(tableOptions);
-    await models.Batch.sync(tableOptions);
-    await models.Record.sync(tableOptions);
+    for (const model of [models.Job, models.Batch, models.Record]) {
+      await model.sync(tableOptions);
+      await addMissingColumns(ctx, model as unknown as Parameters<typeof addMissingColumns>[1]);
+    }
   });
+}
+
+/**
+ * Adds the model's columns that an existing table lacks: a table made by an
+ * older version of the library gets the columns later versions added (all
+ * nullable), as the migrations would add them.
+ */
+async function addMissingColumns(ctx: StoreContext, model: { tableName: string; getAttributes(): Record<string, ModelAttributeColumnOptions> }): Promise<void> {
+  const qi = ctx.sequelize.getQueryInterface();
+  const schema = ctx.settings.schema;
+  const ref = (schema ? { tableName: model.tableName, schema } : model.tableName) as string;
+  const described = await qi.describeTable(model.tableName, schema ? { schema } : undefined);
+  for (const attribute of Object.values(model.getAttributes())) {
+    const column = attribute.field as string;
+    if (!(column in described) && attribute.allowNull !== false) await qi.addColumn(ref, column, attribute);
+  }
 }

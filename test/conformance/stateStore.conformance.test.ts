@@ -482,6 +482,10 @@ describe.each(DATABASES)('StateStore conformance on $name', (db) => {
       index: 1, raw: { a: 1 }, parsed: { a: 1 }, status: 'failed', errors: [warning(1)], processingError: 'boom', retryCount: 4,
     };
     const second: ProcessedRecord = { index: 1, raw: { b: '二' }, parsed: { b: true }, status: 'processed', errors: [] };
+    // As the engine does, each batch is reported before its records are saved (progress counts records through their batches).
+    for (const batchId of ['batch-a', 'batch-b']) {
+      await store.updateBatchState(jobId, batchId, { batchId, status: 'PROCESSING', processedCount: 0, failedCount: 0 });
+    }
     await store.saveProcessedRecord(jobId, 'batch-a', first);
     expect(await store.getFailedRecords(jobId)).toStrictEqual([first]);
     await store.saveProcessedRecord(jobId, 'batch-b', second);
@@ -510,6 +514,7 @@ describe.each(DATABASES)('StateStore conformance on $name', (db) => {
         ...(status === 'failed' ? { processingError: '', retryCount: 0 } : {}),
       };
     });
+    await store.updateBatchState(jobId, 'only', { batchId: 'only', status: 'PROCESSING', processedCount: 0, failedCount: 0 });
     for (const r of records) await store.saveProcessedRecord(jobId, 'only', r);
     const sorted = (...s: string[]) => records.filter((r) => s.includes(r.status)).sort((a, b) => a.index - b.index);
     expect(await store.getPendingRecords(jobId)).toStrictEqual(sorted('pending', 'valid'));
@@ -524,7 +529,7 @@ describe.each(DATABASES)('StateStore conformance on $name', (db) => {
       pendingRecords: 12 - sorted('processed', 'failed', 'invalid').length,
       percentage: Math.round((sorted('processed', 'failed', 'invalid').length / 12) * 100),
       currentBatch: 0,
-      totalBatches: 0,
+      totalBatches: 1,
       elapsedMs: 0, // no startedAt: nothing to measure from, and no estimate
     });
   });

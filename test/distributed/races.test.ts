@@ -60,7 +60,8 @@ function distributedJob(list: readonly Batch[], status: JobState['status'] = 'PR
 
 /** The stored batch row (model attributes), including the lease and `version`. */
 async function batchRow(store: SequelizeStateStore, jobId: string, batchId: string): Promise<{
-  status: string; workerId: string | null; claimedAt: number | null; version: number; processedCount: number; failedCount: number;
+  status: string; workerId: string | null; claimedAt: number | null; renewedAt: number | null; version: number;
+  processedCount: number; failedCount: number;
 }> {
   const row = (await store.models.Batch.findOne({ where: { jobId, batchId }, raw: true })) as unknown as Record<string, unknown> | null;
   if (!row) throw new Error(`no batch row ${batchId}`);
@@ -68,6 +69,7 @@ async function batchRow(store: SequelizeStateStore, jobId: string, batchId: stri
     status: String(row.status),
     workerId: (row.workerId as string | null) ?? null,
     claimedAt: row.claimedAt === null || row.claimedAt === undefined ? null : Number(row.claimedAt),
+    renewedAt: row.renewedAt === null || row.renewedAt === undefined ? null : Number(row.renewedAt),
     version: Number(row.version),
     processedCount: Number(row.processedCount),
     failedCount: Number(row.failedCount),
@@ -270,13 +272,15 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     await store.saveJobState(job);
     await a.claimBatch(job.id, 'worker-A');
     const id = list[0]!.id;
-    let last = (await batchRow(store, job.id, id)).claimedAt!;
+    const claimedAt = (await batchRow(store, job.id, id)).claimedAt!;
+    let last = claimedAt;
     for (let i = 0; i < 8; i++) {
       await sleep(250);
       await a.heartbeatBatch(job.id, id, 'worker-A');
       const row = await batchRow(store, job.id, id);
-      expect(row.claimedAt!).toBeGreaterThan(last); // the lease was renewed
-      last = row.claimedAt!;
+      expect(row.renewedAt!).toBeGreaterThan(last); // the lease was renewed
+      expect(row.claimedAt).toBe(claimedAt); // and the claim keeps its time
+      last = row.renewedAt!;
       // Each renewal is younger than the timeout: nothing to reclaim, though 2 s have passed since the claim.
       expect(await reclaimer.reclaimStaleBatches(job.id, 1500)).toBe(0);
     }
@@ -284,7 +288,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     await sleep(1700);
     expect(await reclaimer.reclaimStaleBatches(job.id, 1500)).toBe(1);
     await expect(a.heartbeatBatch(job.id, id, 'worker-A')).rejects.toBeInstanceOf(LeaseLostError);
-    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'PENDING', workerId: null, claimedAt: null });
+    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'PENDING', workerId: null, claimedAt: null, renewedAt: null });
   });
 
   test('releaseBatch by a non-holder changes nothing; by the holder it puts the batch back', async () => {

@@ -15,6 +15,63 @@ import { connect, dropTables, expectImported, smallImport, sqliteFile } from './
 const ALL = SCHEMA_MIGRATIONS.map((m) => m.name);
 const TABLES = ['bulkimport_jobs', 'bulkimport_batches', 'bulkimport_records'];
 
+/** Columns that migrations after `name` add (`column` statements), for comparing an old migration with today's entities. */
+function laterColumns(name: string): string[] {
+  const b = { addColumn: (_t: string, c: string) => ({ kind: 'column', column: c }) } as unknown as Parameters<(typeof SCHEMA_MIGRATIONS)[number]['up']>[0];
+  const after = SCHEMA_MIGRATIONS.slice(SCHEMA_MIGRATIONS.findIndex((m) => m.name === name) + 1);
+  const columns: string[] = [];
+  for (const m of after) {
+    let statements: Array<{ kind: string; column?: string }> = [];
+    try {
+      statements = m.up(b);
+    } catch {
+      continue; // a migration that adds no column (it calls other builder methods)
+    }
+    for (const s of statements) if (s.kind === 'column' && s.column) columns.push(s.column);
+  }
+  return columns;
+}
+
+/** What version 0.1.0 of the store wrote for a finished two-batch job, written with plain SQL on its schema (001/002). */
+async function writeAsVersion010(sequelize: Sequelize, prefix: string): Promise<{ jobId: string; batchIds: string[] }> {
+  const qi = sequelize.getQueryInterface();
+  const t = (name: string): string => qi.quoteIdentifier(`${prefix}${name}`);
+  const q = (name: string): string => qi.quoteIdentifier(name);
+  const jobId = `old-${prefix}`;
+  const batchIds = ['old-b0', 'old-b1'];
+  const config = JSON.stringify({ batchSize: 3, continueOnError: true });
+  await sequelize.query(
+    `INSERT INTO ${t('bulkimport_jobs')} (${['id', 'status', 'config', 'total_records', 'started_at', 'completed_at', 'distributed', 'created_at', 'updated_at', 'version'].map(q).join(', ')})`
+      + ` VALUES ($1, 'COMPLETED', $2, 6, 1764000000000, 1764000001000, $3, 1764000000000, 1764000001000, 3)`,
+    { bind: [jobId, config, false] },
+  );
+  for (const [index, batchId] of batchIds.entries()) {
+    await sequelize.query(
+      `INSERT INTO ${t('bulkimport_batches')} (${['job_id', 'batch_id', 'batch_index', 'status', 'processed_count', 'failed_count', 'version'].map(q).join(', ')})`
+        + ` VALUES ($1, $2, $3, 'COMPLETED', 3, 0, 2)`,
+      { bind: [jobId, batchId, index] },
+    );
+    for (let i = 0; i < 3; i++) {
+      const raw = JSON.stringify({ email: `user${index * 3 + i}@example.com` });
+      await sequelize.query(
+        `INSERT INTO ${t('bulkimport_records')} (${['job_id', 'record_index', 'batch_id', 'status', 'raw', 'parsed', 'errors', 'processing_error', 'retry_count'].map(q).join(', ')})`
+          + ` VALUES ($1, $2, $3, 'processed', $4, $4, '[]', NULL, 0)`,
+        { bind: [jobId, index * 3 + i, batchId, raw] },
+      );
+    }
+  }
+  return { jobId, batchIds };
+}
+
+/** The job {@link writeAsVersion010} wrote, as the store reads it back. */
+function expectOldData(state: unknown, old: { jobId: string; batchIds: string[] }): void {
+  expect(state).toEqual({
+    id: old.jobId, status: 'COMPLETED', config: { batchSize: 3, continueOnError: true }, totalRecords: 6,
+    startedAt: 1764000000000, completedAt: 1764000001000,
+    batches: old.batchIds.map((id, index) => ({ id, index, status: 'COMPLETED', records: [], processedCount: 3, failedCount: 0 })),
+  });
+}
+
 /** DDL statements a connection ran (CREATE TABLE / CREATE INDEX / ADD INDEX), prefix replaced by `<p>`. */
 function ddlOf(log: string[], prefix: string): string[] {
   return log
@@ -68,7 +125,7 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     await sequelize.close();
   });
 
-  test('001 creates exactly the tables, columns, keys and indexes initialize() creates', async () => {
+  test('001 creates exactly the tables, columns, keys and indexes initialize() created before later migrations added columns', async () => {
     const a = prefix('mi');
     const b = prefix('mm');
     log.length = 0;
@@ -80,16 +137,20 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     const tables = (ddl: string[]): string[] => ddl.filter((sql) => sql.startsWith('CREATE TABLE'));
     const indexes = (ddl: string[]): string[] => ddl.filter((sql) => !sql.startsWith('CREATE TABLE'));
     expect(tables(fromEntities)).toHaveLength(3);
-    // Tables: the very statements Model.sync() ran, column for column.
-    expect(tables(fromMigration)).toEqual(tables(fromEntities));
+    // Tables: the very statements Model.sync() ran, column for column, once
+    // the columns later migrations add are taken out of them.
+    const later = laterColumns('001_initial');
+    const withoutLater = (sql: string): string => later.reduce((text, c) => text.replace(new RegExp(`, [\`"]${c}[\`"] [A-Z]+`), ''), sql);
+    expect(tables(fromMigration)).toEqual(tables(fromEntities).map(withoutLater));
     // Indexes: every index of 001 is one the entities declare, statement for
     // statement (an index a later migration adds may since have joined the entities).
     for (const sql of indexes(fromMigration)) expect(indexes(fromEntities)).toContain(sql);
     expect(indexes(fromMigration)).toHaveLength(3);
-    const migrated = (await shapeOf(sequelize, b)) as Record<string, { columns: object; indexes: unknown[] }>;
-    const entities = (await shapeOf(sequelize, a)) as Record<string, { columns: object; indexes: unknown[] }>;
+    const migrated = (await shapeOf(sequelize, b)) as Record<string, { columns: Record<string, unknown>; indexes: unknown[] }>;
+    const entities = (await shapeOf(sequelize, a)) as Record<string, { columns: Record<string, unknown>; indexes: unknown[] }>;
     for (const t of TABLES) {
-      expect(migrated[t]?.columns).toEqual(entities[t]?.columns);
+      const columns = Object.fromEntries(Object.entries(entities[t]?.columns ?? {}).filter(([c]) => !later.includes(c)));
+      expect(migrated[t]?.columns).toEqual(columns);
       for (const index of migrated[t]?.indexes ?? []) expect(entities[t]?.indexes).toContainEqual(index);
     }
   });
@@ -107,26 +168,38 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     }
   });
 
-  test('upgrade from the first schema version: data written at 001 survives 002 and the store keeps working', async () => {
+  test('upgrade from the 0.1.0 schema (002): data written then survives 003 and the store keeps working', async () => {
     const p = prefix('mu');
-    expect(await migrate(sequelize, { tablePrefix: p, to: '001_initial' })).toEqual(['001_initial']);
-    expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(['001_initial']);
-    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(ALL.slice(1));
-    const store = new SequelizeStateStore(sequelize, { tablePrefix: p });
-    const first = await smallImport(store);
-    const recordsBefore = await store.getProcessedRecords(first.jobId);
+    expect(await migrate(sequelize, { tablePrefix: p, to: '002_jobs_status_updated_idx' })).toEqual(ALL.slice(0, 2));
+    expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(ALL.slice(0, 2));
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(ALL.slice(2));
+    const old = await writeAsVersion010(sequelize, p);
 
-    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(ALL.slice(1));
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(ALL.slice(2));
     expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual([]);
     expect(await executedMigrations(sequelize, { tablePrefix: p })).toEqual(ALL);
-    const shape = (await shapeOf(sequelize, p)) as Record<string, { indexes: unknown[] }>;
-    expect(shape.bulkimport_jobs?.indexes).toContainEqual(['<p>bulkimport_jobs_status_updated_idx', ['status', 'updated_at']]);
-
-    expect(await store.getJobState(first.jobId)).toEqual(first.state);
-    expect(await store.getProcessedRecords(first.jobId)).toEqual(recordsBefore);
+    const store = new SequelizeStateStore(sequelize, { tablePrefix: p });
+    expectOldData(await store.getJobState(old.jobId), old);
+    expect((await store.getProcessedRecords(old.jobId)).map((r) => r.index)).toEqual([0, 1, 2, 3, 4, 5]);
     const second = await smallImport(store, { batches: 3 });
     expectImported(second.state, second.jobId, 3);
     expect(await migrate(sequelize, { tablePrefix: p })).toEqual([]);
+  });
+
+  test('initialize() on tables of the 0.1.0 schema adds the columns added since and keeps the data', async () => {
+    const p = prefix('mU');
+    await migrate(sequelize, { tablePrefix: p, to: '002_jobs_status_updated_idx' });
+    const old = await writeAsVersion010(sequelize, p);
+    const store = new SequelizeStateStore(sequelize, { tablePrefix: p });
+    await store.initialize();
+    const ref = prefix('mR');
+    await new SequelizeStateStore(sequelize, { tablePrefix: ref }).initialize();
+    const shape = (await shapeOf(sequelize, p)) as Record<string, { columns: object }>;
+    const expected = (await shapeOf(sequelize, ref)) as Record<string, { columns: object }>;
+    for (const t of TABLES) expect(Object.keys(shape[t]?.columns ?? {}).sort()).toEqual(Object.keys(expected[t]?.columns ?? {}).sort());
+    expectOldData(await store.getJobState(old.jobId), old);
+    const run = await smallImport(store);
+    expectImported(run.state, run.jobId);
   });
 
   test('migrate() on tables made by initialize() adopts them (baseline) and keeps their data', async () => {
@@ -195,15 +268,21 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     expect(rest).not.toMatch(/CREATE TABLE IF NOT EXISTS \S*bulkimport_jobs/);
   });
 
-  test('002 can be reverted through createMigrator() and applied again', async () => {
+  test('003 and 002 can be reverted through createMigrator() and applied again', async () => {
     const p = prefix('mv');
     await migrate(sequelize, { tablePrefix: p });
     const umzug = await createMigrator(sequelize, { tablePrefix: p });
+    expect((await umzug.down()).map((m) => m.name)).toEqual(['003_batch_lease_times']);
+    const columns = Object.keys(await sequelize.getQueryInterface().describeTable(`${p}bulkimport_batches`));
+    expect(columns).not.toContain('renewed_at');
+    expect(columns).not.toContain('finished_at');
     expect((await umzug.down()).map((m) => m.name)).toEqual(['002_jobs_status_updated_idx']);
     const shape = (await shapeOf(sequelize, p)) as Record<string, { indexes: unknown[] }>;
     expect(shape.bulkimport_jobs?.indexes).toEqual([]);
-    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx']);
-    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx']);
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx', '003_batch_lease_times']);
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx', '003_batch_lease_times']);
+    const run = await smallImport(new SequelizeStateStore(sequelize, { tablePrefix: p }));
+    expectImported(run.state, run.jobId);
   });
 
   test('unknown target names are refused', async () => {
@@ -234,9 +313,11 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
         const [leaked] = await sequelize.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE '${p}%' AND schemaname <> '${schema}'`);
         expect(leaked).toEqual([]);
         const umzug = await createMigrator(sequelize, { tablePrefix: p, schema });
-        await umzug.down();
+        await umzug.down({ to: '002_jobs_status_updated_idx' });
         const [left] = await sequelize.query(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND indexname LIKE '%_idx'`);
         expect(left).toHaveLength(3);
+        const columns = Object.keys(await sequelize.getQueryInterface().describeTable(`${p}bulkimport_batches`, { schema }));
+        expect(columns).not.toContain('renewed_at');
       } finally {
         await sequelize.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
       }

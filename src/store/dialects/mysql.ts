@@ -35,11 +35,15 @@ export const mysql: Dialect = {
   quote: (id) => `\`${id.replace(/`/g, '``')}\``,
   nowMs: `CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)`,
   // MariaDB's JSON is LONGTEXT; the cast keeps drivers from decoding it.
+  textParam: (param) => param,
   jsonText: (column) => `CAST(${column} AS CHAR)`,
   onConflictUpdate(_table, keys, update, raw = {}) {
     const sets = [
       ...update.map((c) => `${mysql.quote(c)} = VALUES(${mysql.quote(c)})`),
-      ...Object.entries(raw).map(([c, sql]) => `${mysql.quote(c)} = ${sql.replace(/\$old\./g, '')}`),
+      // Assignments run left to right and see the columns assigned before
+      // them: raw expressions come last and read the old row's other columns
+      // only where those are not assigned (as the store's builders do).
+      ...Object.entries(raw).map(([c, sql]) => `${mysql.quote(c)} = ${sql.replace(/\$old\./g, '').replace(/\$new\.(`(?:[^`]|``)+`)/g, 'VALUES($1)')}`),
     ];
     // A no-op assignment keeps existing rows unchanged without INSERT IGNORE,
     // which would also swallow truncation and constraint errors.

@@ -23,6 +23,7 @@ export const postgres: Dialect = {
   quote: quoteStandard,
   createSchema: (name) => `CREATE SCHEMA IF NOT EXISTS ${quoteStandard(name)}`,
   nowMs: `(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`,
+  textParam: (param) => `CAST(${param} AS VARCHAR)`,
   jsonText: (column) => `${column}::text`,
   onConflictUpdate: onConflictStandard,
   isTransient(error) {

@@ -24,6 +24,7 @@ export const sqlite: Dialect = {
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: quoteStandard,
   nowMs: `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`,
+  textParam: (param) => param,
   jsonText: (column) => column,
   onConflictUpdate: onConflictStandard,
   isTransient(error) {

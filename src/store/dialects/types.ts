@@ -68,6 +68,11 @@ export interface Dialect {
   quote(identifier: string): string;
   /** An SQL expression for the database clock, in epoch milliseconds (an integer). */
   readonly nowMs: string;
+  /**
+   * A bind parameter read as text where the statement also assigns it to a
+   * column (PostgreSQL deduces one type per parameter from all its uses).
+   */
+  textParam(param: string): string;
   /** An SQL expression reading a JSON column as text, whatever the driver would decode. */
   jsonText(column: string): string;
 
@@ -75,7 +80,7 @@ export interface Dialect {
    * Completes `INSERT INTO t (cols) VALUES …` so that a row whose `keys`
    * already exist gets `update` columns from the new row instead (the new
    * value, or an SQL expression given as `{ col: sql }` in which `$old.col`
-   * is the existing row's value).
+   * is the existing row's value and `$new.col` the value the insert brought).
    * An empty `update` list makes the insert a no-op for existing rows.
    */
   onConflictUpdate(table: string, keys: readonly string[], update: readonly string[], raw?: Readonly<Record<string, string>>): string;

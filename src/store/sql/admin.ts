@@ -1,6 +1,10 @@
 /** Statements beyond the engine's port: listing, purging and deleting jobs, the database clock. */
 import type { Tables } from '../dialects';
-import { columnList, paramList, type SqlTarget } from './target';
+import { leaseTime } from './claims';
+import { paramList, type SqlTarget } from './target';
+
+/** The job statuses that are not terminal, as an SQL list. */
+const ACTIVE_JOB = `'CREATED', 'PREVIEWING', 'PREVIEWED', 'PROCESSING', 'PAUSED'`;
 
 /** The database clock, epoch ms, as column `now`. */
 export function selectNow(t: SqlTarget): string {
@@ -19,32 +23,84 @@ function checkPage(limit: number, offset: number): void {
 }
 
 /**
- * A page of job summaries, newest first, with batch counts by status and
- * record counts summed over the batches: one aggregate query over the page.
- * `$1…$statuses` filter by job status (no filter when `statuses` is 0).
- * `limit` and `offset` must be validated non-negative integers (inlined,
- * since not every driver binds `LIMIT` parameters).
+ * A page of jobs, newest first (by creation, then id). `$1…$statuses` filter
+ * by job status (no filter when `statuses` is 0). `limit` and `offset` must
+ * be validated non-negative integers (inlined, since not every driver binds
+ * `LIMIT` parameters).
  */
 export function listJobs(t: SqlTarget, statuses: number, limit: number, offset: number): string {
   checkPage(limit, offset);
   const q = t.q;
-  const jobCols = ['id', 'status', 'distributed', 'total_records', 'started_at', 'completed_at', 'created_at', 'updated_at'];
-  const page = `SELECT ${columnList(t, jobCols)} FROM ${t.tables.jobs}`
-    + (statuses > 0 ? ` WHERE ${q('status')} IN (${paramList(1, statuses)})` : '')
-    + ` ORDER BY ${q('created_at')} DESC, ${q('id')} LIMIT ${limit} OFFSET ${offset}`;
-  const count = (status: string): string => `SUM(CASE WHEN b.${q('status')} = '${status}' THEN 1 ELSE 0 END)`;
   const alias: Record<string, string> = {
     id: 'id', status: 'status', distributed: 'distributed', total_records: 'totalRecords', started_at: 'startedAt',
     completed_at: 'completedAt', created_at: 'createdAt', updated_at: 'updatedAt',
   };
-  return `SELECT ${jobCols.map((c) => `j.${q(c)} AS ${q(alias[c] as string)}`).join(', ')},`
-    + ` COUNT(b.${q('batch_id')}) AS ${q('batches')},`
-    + ` ${count('PENDING')} AS ${q('pending')}, ${count('PROCESSING')} AS ${q('processing')},`
-    + ` ${count('PAUSED')} AS ${q('paused')}, ${count('COMPLETED')} AS ${q('completed')}, ${count('FAILED')} AS ${q('failed')},`
-    + ` SUM(b.${q('processed_count')}) AS ${q('processedRecords')}, SUM(b.${q('failed_count')}) AS ${q('failedRecords')}`
-    + ` FROM (${page}) j LEFT JOIN ${t.tables.batches} b ON b.${q('job_id')} = j.${q('id')}`
-    + ` GROUP BY ${jobCols.map((c) => `j.${q(c)}`).join(', ')}`
-    + ` ORDER BY j.${q('created_at')} DESC, j.${q('id')}`;
+  return `SELECT ${Object.entries(alias).map(([c, a]) => `${q(c)} AS ${q(a)}`).join(', ')} FROM ${t.tables.jobs}`
+    + (statuses > 0 ? ` WHERE ${q('status')} IN (${paramList(1, statuses)})` : '')
+    + ` ORDER BY ${q('created_at')} DESC, ${q('id')} LIMIT ${limit} OFFSET ${offset}`;
+}
+
+/** How many jobs have one of `$1…$statuses` (all jobs when `statuses` is 0), as column `n`. */
+export function countJobs(t: SqlTarget, statuses: number): string {
+  const q = t.q;
+  return `SELECT COUNT(*) AS ${q('n')} FROM ${t.tables.jobs}`
+    + (statuses > 0 ? ` WHERE ${q('status')} IN (${paramList(1, statuses)})` : '');
+}
+
+/** Job counts by status, as columns `status` and `n`. */
+export function countJobsByStatus(t: SqlTarget): string {
+  const q = t.q;
+  return `SELECT ${q('status')} AS ${q('status')}, COUNT(*) AS ${q('n')} FROM ${t.tables.jobs} GROUP BY ${q('status')}`;
+}
+
+/** The jobs not yet terminal: the fields progress needs. */
+export function selectActiveJobs(t: SqlTarget): string {
+  const q = t.q;
+  return `SELECT ${q('id')} AS ${q('id')}, ${q('total_records')} AS ${q('totalRecords')}, ${q('started_at')} AS ${q('startedAt')},`
+    + ` ${q('completed_at')} AS ${q('completedAt')}, ${q('distributed')} AS ${q('distributed')} FROM ${t.tables.jobs}`
+    + ` WHERE ${q('status')} IN (${ACTIVE_JOB})`;
+}
+
+/**
+ * `$1` stale age (ms): over the PROCESSING batches of jobs not yet terminal,
+ * how many there are (`processing`), how many have a lease older than `$1`
+ * (`stale`), the oldest lease time (`oldest`) and the database clock (`now`).
+ */
+export function leaseSummary(t: SqlTarget): string {
+  const q = t.q;
+  const lease = leaseTime(t, 'b.');
+  return `SELECT COUNT(*) AS ${q('processing')},`
+    + ` SUM(CASE WHEN ${lease} < ${t.dialect.nowMs} - $1 THEN 1 ELSE 0 END) AS ${q('stale')},`
+    + ` MIN(${lease}) AS ${q('oldest')}, ${t.dialect.nowMs} AS ${q('now')}`
+    + ` FROM ${t.tables.batches} b JOIN ${t.tables.jobs} j ON j.${q('id')} = b.${q('job_id')}`
+    + ` WHERE j.${q('status')} IN (${ACTIVE_JOB}) AND b.${q('status')} = 'PROCESSING'`;
+}
+
+/** Batch counts by status over the jobs not yet terminal. */
+export function countActiveBatchesByStatus(t: SqlTarget): string {
+  const q = t.q;
+  return `SELECT b.${q('status')} AS ${q('status')}, COUNT(*) AS ${q('n')}`
+    + ` FROM ${t.tables.batches} b JOIN ${t.tables.jobs} j ON j.${q('id')} = b.${q('job_id')}`
+    + ` WHERE j.${q('status')} IN (${ACTIVE_JOB}) GROUP BY b.${q('status')}`;
+}
+
+/** `$1` job: every batch with its lease and finish times, by index (unindexed last). */
+export function listBatches(t: SqlTarget): string {
+  const q = t.q;
+  const cols: Record<string, string> = {
+    batch_id: 'batchId', batch_index: 'batchIndex', status: 'status', processed_count: 'processedCount',
+    failed_count: 'failedCount', worker_id: 'workerId', claimed_at: 'claimedAt', renewed_at: 'renewedAt',
+    finished_at: 'finishedAt', record_start_index: 'recordStartIndex', record_end_index: 'recordEndIndex', version: 'version',
+  };
+  return `SELECT ${Object.entries(cols).map(([c, a]) => `${q(c)} AS ${q(a)}`).join(', ')} FROM ${t.tables.batches}`
+    + ` WHERE ${q('job_id')} = $1`
+    + ` ORDER BY CASE WHEN ${q('batch_index')} IS NULL THEN 1 ELSE 0 END, ${q('batch_index')}, ${q('batch_id')}`;
+}
+
+/** `$1` job, `$2…` statuses: how many of its records have one of them, as column `n`. */
+export function countRecords(t: SqlTarget, statuses: number): string {
+  const q = t.q;
+  return `SELECT COUNT(*) AS ${q('n')} FROM ${t.tables.records} WHERE ${q('job_id')} = $1 AND ${q('status')} IN (${paramList(2, statuses)})`;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Statements on the batches table outside claims: saving, reporting and reading batches. */
 import { BATCH_COLUMNS } from './columns';
-import { columnList, paramList, type SqlTarget } from './target';
+import { columnList, finishedAt, paramList, type SqlTarget } from './target';
 
 /**
  * Inserts `rows` batches of a job (`BATCH_COLUMNS` per row). `replace`:
@@ -11,17 +11,20 @@ import { columnList, paramList, type SqlTarget } from './target';
  */
 export function insertBatches(t: SqlTarget, rows: number, replace: boolean): string {
   const d = t.dialect;
+  const q = t.q;
+  const status = BATCH_COLUMNS.indexOf('status');
   const values: string[] = [];
   let n = 1;
   for (let r = 0; r < rows; r++) {
     const row: string[] = [];
     for (let c = 0; c < BATCH_COLUMNS.length; c++) row.push(`$${n++}`);
-    values.push(`(${row.join(', ')}, 0)`);
+    values.push(`(${row.join(', ')}, 0, ${finishedAt(t, row[status] as string)})`);
   }
-  return `${d.insertInto(t.tables.batches)} (${columnList(t, BATCH_COLUMNS)}, ${t.q('version')}) VALUES ${values.join(', ')}`
+  return `${d.insertInto(t.tables.batches)} (${columnList(t, BATCH_COLUMNS)}, ${q('version')}, ${q('finished_at')}) VALUES ${values.join(', ')}`
     + (replace
       ? d.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], BATCH_COLUMNS.slice(2), {
-        version: `$old.${t.q('version')} + 1`,
+        finished_at: finishedAt(t, `$new.${q('status')}`, `$old.${q('finished_at')}`),
+        version: `$old.${q('version')} + 1`,
       })
       : d.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], []));
 }
@@ -33,10 +36,12 @@ export function insertBatches(t: SqlTarget, rows: number, replace: boolean): str
  */
 export function insertUnindexedBatch(t: SqlTarget): string {
   const d = t.dialect;
-  return `${d.insertInto(t.tables.batches)} (${columnList(t, ['job_id', 'batch_id', 'status', 'processed_count', 'failed_count', 'version'])})`
-    + ` VALUES ($1, $2, $3, $4, $5, 0)`
+  const q = t.q;
+  return `${d.insertInto(t.tables.batches)} (${columnList(t, ['job_id', 'batch_id', 'status', 'processed_count', 'failed_count', 'version', 'finished_at'])})`
+    + ` VALUES ($1, $2, $3, $4, $5, 0, ${finishedAt(t, '$3')})`
     + d.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], ['status', 'processed_count', 'failed_count'], {
-      version: `$old.${t.q('version')} + 1`,
+      finished_at: finishedAt(t, '$3', `$old.${q('finished_at')}`),
+      version: `$old.${q('version')} + 1`,
     });
 }
 
@@ -48,7 +53,8 @@ export function insertUnindexedBatch(t: SqlTarget): string {
 export function updateBatch(t: SqlTarget, fenced: boolean, toPending: boolean): string {
   const q = t.q;
   return `UPDATE ${t.tables.batches} SET ${q('status')} = $3, ${q('processed_count')} = $4, ${q('failed_count')} = $5,`
-    + (toPending ? ` ${q('worker_id')} = NULL, ${q('claimed_at')} = NULL,` : '')
+    + (toPending ? ` ${q('worker_id')} = NULL, ${q('claimed_at')} = NULL, ${q('renewed_at')} = NULL,` : '')
+    + ` ${q('finished_at')} = ${finishedAt(t, '$3', q('finished_at'))},`
     + ` ${q('version')} = ${q('version')} + 1`
     + ` WHERE ${q('job_id')} = $1 AND ${q('batch_id')} = $2`
     + (fenced ? ` AND ${q('worker_id')} = $6 AND ${q('status')} = 'PROCESSING'` : '');

@@ -14,7 +14,7 @@ export function claimReturning(t: SqlTarget): string {
   const q = t.q;
   const d = t.dialect;
   return `UPDATE ${t.tables.batches} SET ${q('status')} = 'PROCESSING', ${q('worker_id')} = $2,`
-    + ` ${q('claimed_at')} = ${d.nowMs}, ${q('version')} = ${q('version')} + 1`
+    + ` ${q('claimed_at')} = ${d.nowMs}, ${q('renewed_at')} = NULL, ${q('version')} = ${q('version')} + 1`
     + ` WHERE ${q('job_id')} = $1 AND ${q('batch_id')} = (`
     + `SELECT ${q('batch_id')} FROM ${t.tables.batches} WHERE ${q('job_id')} = $1 AND ${q('status')} = 'PENDING'`
     + ` AND ${jobIsProcessing(t, '$1')}`
@@ -42,7 +42,7 @@ export function claimSelect(t: SqlTarget): string {
 export function claimUpdate(t: SqlTarget): string {
   const q = t.q;
   return `UPDATE ${t.tables.batches} SET ${q('status')} = 'PROCESSING', ${q('worker_id')} = $3,`
-    + ` ${q('claimed_at')} = $4, ${q('version')} = ${q('version')} + 1`
+    + ` ${q('claimed_at')} = $4, ${q('renewed_at')} = NULL, ${q('version')} = ${q('version')} + 1`
     + ` WHERE ${q('job_id')} = $1 AND ${q('batch_id')} = $2 AND ${q('status')} = 'PENDING'`;
 }
 
@@ -57,21 +57,26 @@ export function selectPendingBatch(t: SqlTarget): string {
 export function releaseBatch(t: SqlTarget): string {
   const q = t.q;
   return `UPDATE ${t.tables.batches} SET ${q('status')} = 'PENDING', ${q('worker_id')} = NULL, ${q('claimed_at')} = NULL,`
-    + ` ${q('version')} = ${q('version')} + 1`
+    + ` ${q('renewed_at')} = NULL, ${q('version')} = ${q('version')} + 1`
     + ` WHERE ${q('job_id')} = $1 AND ${q('batch_id')} = $2 AND ${q('worker_id')} = $3 AND ${q('status')} = 'PROCESSING'`;
 }
 
-/** `$1` job, `$2` batch, `$3` worker: renews the lease if the worker holds it. */
+/** `$1` job, `$2` batch, `$3` worker: renews the lease (`renewed_at` becomes now) if the worker holds it. */
 export function renewLease(t: SqlTarget): string {
   const q = t.q;
-  return `UPDATE ${t.tables.batches} SET ${q('claimed_at')} = ${t.dialect.nowMs}, ${q('version')} = ${q('version')} + 1`
+  return `UPDATE ${t.tables.batches} SET ${q('renewed_at')} = ${t.dialect.nowMs}, ${q('version')} = ${q('version')} + 1`
     + ` WHERE ${q('job_id')} = $1 AND ${q('batch_id')} = $2 AND ${q('worker_id')} = $3 AND ${q('status')} = 'PROCESSING'`;
+}
+
+/** The time a lease was last taken or renewed: `renewed_at`, else `claimed_at`. */
+export function leaseTime(t: SqlTarget, alias = ''): string {
+  return `COALESCE(${alias}${t.q('renewed_at')}, ${alias}${t.q('claimed_at')})`;
 }
 
 /** `$1` job, `$2` timeout (ms): PROCESSING batches whose lease is older go back to PENDING. */
 export function reclaimStale(t: SqlTarget): string {
   const q = t.q;
   return `UPDATE ${t.tables.batches} SET ${q('status')} = 'PENDING', ${q('worker_id')} = NULL, ${q('claimed_at')} = NULL,`
-    + ` ${q('version')} = ${q('version')} + 1`
-    + ` WHERE ${q('job_id')} = $1 AND ${q('status')} = 'PROCESSING' AND ${q('claimed_at')} < ${t.dialect.nowMs} - $2`;
+    + ` ${q('renewed_at')} = NULL, ${q('version')} = ${q('version')} + 1`
+    + ` WHERE ${q('job_id')} = $1 AND ${q('status')} = 'PROCESSING' AND ${leaseTime(t)} < ${t.dialect.nowMs} - $2`;
 }

@@ -13,6 +13,7 @@ export * from './claims';
 export * from './columns';
 export * from './finalize';
 export * from './jobs';
+export * from './progress';
 export * from './records';
 export { sqlTarget, UNFINISHED_BATCH, type SqlTarget } from './target';
 

@@ -25,6 +25,17 @@ export function selectRecordsByStatus(t: SqlTarget, statuses: number): string {
   return `${recordSelect(t)} WHERE ${q('job_id')} = $1 AND ${q('status')} IN (${paramList(2, statuses)}) ORDER BY ${q('record_index')}`;
 }
 
+/**
+ * `$1` job, `$2…` statuses: a page of its records with one of them, by index.
+ * `limit` and `offset` are validated non-negative integers (inlined).
+ */
+export function selectRecordsPage(t: SqlTarget, statuses: number, limit: number, offset: number): string {
+  if (!Number.isSafeInteger(limit) || limit < 0 || !Number.isSafeInteger(offset) || offset < 0) {
+    throw new RangeError('limit and offset must be non-negative integers');
+  }
+  return `${selectRecordsByStatus(t, statuses)} LIMIT ${limit} OFFSET ${offset}`;
+}
+
 /** `$1` job, `$2` batch: the batch's records by index. */
 export function selectBatchRecords(t: SqlTarget): string {
   const q = t.q;

@@ -49,3 +49,17 @@ export function columnList(t: SqlTarget, names: readonly string[]): string {
  * IN). Every status the store writes is validated against the engine's set.
  */
 export const UNFINISHED_BATCH = `('PENDING', 'PROCESSING', 'PAUSED')`;
+
+/** The terminal batch statuses, as an SQL list. */
+export const TERMINAL_BATCH = `('COMPLETED', 'FAILED')`;
+
+/**
+ * `finished_at` for a batch written with status `status` (an SQL expression):
+ * the time it first became terminal (`previous`, the column's current value
+ * when updating), `NULL` while it is not terminal.
+ */
+export function finishedAt(t: SqlTarget, status: string, previous?: string): string {
+  const now = previous ? `COALESCE(${previous}, ${t.dialect.nowMs})` : t.dialect.nowMs;
+  const value = status.startsWith('$') && !status.startsWith('$new.') ? t.dialect.textParam(status) : status;
+  return `CASE WHEN ${value} IN ${TERMINAL_BATCH} THEN ${now} ELSE NULL END`;
+}
