@@ -2,7 +2,7 @@
  * Pure parsing and formatting for the CLI: no I/O here, so every output the
  * CLI prints can be unit-tested from plain values.
  */
-import type { Batch, BatchStatus, JobProgress, JobState, JobStatus, ProcessedRecord } from '../ports';
+import type { Batch, BatchStatus, JobProgress, JobState, JobStatus } from '../ports';
 import type { JobSummary } from '../store/SequelizeStateStore';
 import { CliError } from './errors';
 
