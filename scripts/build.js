@@ -59,6 +59,23 @@ for (const file of walk(esm)) {
   });
   if (next !== text) fs.writeFileSync(file, next);
 }
+// The dashboard: its plain browser files (assets/) go next to both builds'
+// modules, and the ESM build gets its own runtime.js (`import.meta.url`
+// instead of CommonJS's `__dirname` and `require`; see src/dashboard/runtime.ts).
+const ESM_RUNTIME = `import { createRequire } from 'module';
+import { fileURLToPath } from 'url';
+/** The directory of this module: dist/esm/dashboard. */
+export const moduleDir = fileURLToPath(new URL('.', import.meta.url));
+/** \`require\` relative to this module (optional peers, uPlot's files). */
+export const requireHere = createRequire(import.meta.url);
+`;
+for (const out of [path.join(dist, 'dashboard'), path.join(esm, 'dashboard')]) {
+  fs.cpSync(path.join(root, 'src', 'dashboard', 'assets'), path.join(out, 'assets'), { recursive: true });
+}
+const esmRuntime = path.join(esm, 'dashboard', 'runtime.js');
+if (!fs.readFileSync(esmRuntime, 'utf8').includes('__dirname')) throw new Error('dist/esm/dashboard/runtime.js: expected the CommonJS runtime to replace');
+fs.writeFileSync(esmRuntime, ESM_RUNTIME);
+
 fs.writeFileSync(path.join(dist, 'package.json'), `${JSON.stringify({ type: 'commonjs' }, null, 2)}\n`);
 fs.writeFileSync(path.join(esm, 'package.json'), `${JSON.stringify({ type: 'module' }, null, 2)}\n`);
 process.stdout.write(`built dist/ (CommonJS) and dist/esm/ (ESM, ${rewritten} relative specifiers given extensions)\n`);
