@@ -21,7 +21,7 @@ export interface RouteContext {
 export function intParam(query: URLSearchParams, name: string, fallback: number, min: number, max: number): number {
   const v = query.get(name);
   if (v === null || v === '') return fallback;
-  if (!/^\d{1,10}$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, `${name} must be an integer from ${min} to ${max}`);
+  if (!/^\d{1,16}$/.test(v) || Number(v) < min || Number(v) > max) throw new HttpError(400, `${name} must be an integer from ${min} to ${max}`);
   return Number(v);
 }
 

@@ -21,6 +21,7 @@ function shell(settings: DashboardSettings, page: 'jobs' | 'job', heading: strin
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
+<link rel="icon" href="data:,">
 <title>${title}</title>
 ${page === 'job' ? '<link rel="stylesheet" href="assets/uPlot.min.css">\n' : ''}<link rel="stylesheet" href="assets/dashboard.css">
 ${scripts.map((s) => `<script defer src="assets/${s}"></script>`).join('\n')}
@@ -59,10 +60,10 @@ export function jobPage(settings: DashboardSettings): string {
 <section id="actions" hidden>
 <h2>Actions</h2>
 <p class="muted">Each action asks for confirmation and needs the dashboard's actions token.</p>
-<label>Token <input id="token" type="password" autocomplete="off" spellcheck="false"></label>
+<form id="token-form" class="inline"><label>Token <input id="token" type="password" autocomplete="off" spellcheck="false"></label>
 <button id="reclaim" type="button">Reclaim stale batches</button>
 <button id="purge" type="button" class="danger">Purge job</button>
-<span id="action-result" role="status"></span>
+<span id="action-result" role="status"></span></form>
 </section>
 <section>
 <h2>Batches</h2>

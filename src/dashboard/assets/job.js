@@ -4,7 +4,7 @@
   var BD = window.BD;
   var id = new URLSearchParams(location.search).get('id') || '';
   var failedOffset = 0;
-  var FAILED_LIMIT = 50;
+  var FAILED_LIMIT = 25;
   var failedSeen = -1;
   var job = null;
 
@@ -119,6 +119,7 @@
 
   if (BD.actions) {
     document.getElementById('actions').hidden = false;
+    document.getElementById('token-form').addEventListener('submit', function (e) { e.preventDefault(); });
     document.getElementById('reclaim').addEventListener('click', function () {
       act('Put back to PENDING every batch of this job whose lease is older than ' + BD.duration(BD.staleAfterMs) + '?',
         BD.apiJob(id, 'reclaim'), function (a) { result('Reclaimed ' + a.reclaimed + ' batch' + (a.reclaimed === 1 ? '' : 'es') + '.'); });

@@ -26,7 +26,9 @@
   function draw() {
     if (!map) return;
     var n = map.rows.length;
-    var width = Math.max(200, canvas.parentElement.clientWidth);
+    var box = window.getComputedStyle(canvas.parentElement);
+    var inner = canvas.parentElement.clientWidth - parseFloat(box.paddingLeft) - parseFloat(box.paddingRight);
+    var width = Math.max(200, Math.floor(inner));
     layout.cell = n > 4000 ? 5 : n > 1500 ? 7 : 10;
     layout.pitch = layout.cell + (n > 4000 ? 1 : 2);
     layout.cols = Math.max(1, Math.floor(width / layout.pitch));
@@ -113,7 +115,7 @@
   });
 
   function chartWidth() {
-    return Math.max(300, document.getElementById('chart').clientWidth);
+    return Math.max(300, document.getElementById('chart').clientWidth - 4);
   }
 
   function renderChart(series) {
