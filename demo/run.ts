@@ -14,6 +14,8 @@
  *
  * Database: the embedded SQLite file `.tmp/demo.sqlite` by default, or
  * `--url` / `DATABASE_URL` (postgres://, mysql://, mariadb://, sqlite:file).
+ * A server database that does not exist is an error saying how to create
+ * it; `--create-db` creates it.
  * Exits 0 only if the job completed with every record accounted for.
  *
  *   npm run demo -- --records 20000 --workers 4 --batch-size 500
@@ -27,10 +29,11 @@ import { Command } from 'commander';
 import { MultiBar, Presets } from 'cli-progress';
 import { CliError } from '../src/cli/errors';
 import { formatDuration, parseDuration, parseInteger } from '../src/cli/format';
-import { redactUrl } from '../src/cli/connect';
+import { databaseName, parseDatabaseUrl, redactUrl } from '../src/cli/connect';
 import type { Batch, JobState, ProcessedRecord } from '../src/ports';
 import { expectedFailures, generateCsv, parseCsv } from './csv';
 import { openDemoDb } from './db';
+import { batchesText, etaText } from './progress';
 import type { OrchestratorMessage, WorkerConfig, WorkerMessage } from './worker';
 
 interface DemoOptions {
@@ -43,6 +46,7 @@ interface DemoOptions {
   workMs: number;
   kill: boolean;
   dir: string;
+  createDb: boolean;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -59,6 +63,7 @@ function parseArgs(argv: string[]): DemoOptions {
     .option('--work-ms <ms>', 'simulated work per record', (v) => parseInteger(v, '--work-ms', 0, 10_000), 0)
     .option('--no-kill', 'do not kill a worker')
     .option('--dir <dir>', 'where the CSV (and the default SQLite file) go', '.tmp')
+    .option('--create-db', 'PostgreSQL, MySQL, MariaDB: create the database of the URL when it does not exist', false)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(`demo: ${s.replace(/^error: /, '').trim()}\n`) });
@@ -84,21 +89,25 @@ async function main(argv: string[]): Promise<number> {
   const tty = Boolean(process.stderr.isTTY);
   const say = (line: string): void => { process.stdout.write(`${line}\n`); };
 
-  // ---- 1. the CSV
+  // The database first: a missing one fails before any work.
   fs.mkdirSync(o.dir, { recursive: true });
-  const csvFile = path.join(o.dir, `demo-users-${o.records}.csv`);
-  let t = Date.now();
-  fs.writeFileSync(csvFile, generateCsv(o.records));
-  const rows = parseCsv(fs.readFileSync(csvFile, 'utf8'));
-  say(`Generated ${csvFile}: ${rows.length} records (${formatDuration(Date.now() - t)} to write and parse)`);
-
-  // ---- 2. prepare
-  const db = await openDemoDb(url, o.prefix, 4);
+  const db = await openDemoDb(url, o.prefix, 4, {
+    createDb: o.createDb,
+    onCreated: () => { say(`Created database ${JSON.stringify(databaseName(parseDatabaseUrl(url)))} (--create-db)`); },
+  });
   const { store, sequelize, target } = db;
   const shown = target.dialect === 'sqlite' ? `SQLite ${path.resolve(target.storage as string)}` : redactUrl(url);
   say(`Database: ${shown} (tables ${o.prefix}bulkimport_*)`);
   const workers = new Map<string, ChildProcess>();
   try {
+    // ---- 1. the CSV
+    const csvFile = path.join(o.dir, `demo-users-${o.records}.csv`);
+    let t = Date.now();
+    fs.writeFileSync(csvFile, generateCsv(o.records));
+    const rows = parseCsv(fs.readFileSync(csvFile, 'utf8'));
+    say(`Generated ${csvFile}: ${rows.length} records (${formatDuration(Date.now() - t)} to write and parse)`);
+
+    // ---- 2. prepare
     if (target.dialect === 'sqlite') {
       // WAL: the progress bar's reads never wait for the workers' writes.
       await sequelize.query('PRAGMA journal_mode = WAL');
@@ -150,7 +159,8 @@ async function main(argv: string[]): Promise<number> {
 
     const multibar = tty
       ? new MultiBar({
-        format: ' {bar} {percentage}% | {value}/{total} records | {failed} failed | {batches} batches | {eta_formatted} left',
+        // No {eta_formatted}: it reads `NFs left` at 0% and `0s left` at the end; {eta} is empty until there is one.
+        format: ' {bar} {pct}% | {value}/{total} records | {failed} failed | {batches} batches{eta}',
         hideCursor: true,
         clearOnComplete: false,
       }, Presets.shades_classic)
@@ -236,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
     for (const child of workers.values()) if (child.connected) child.send({ type: 'go' } satisfies OrchestratorMessage);
 
     // ---- progress
-    const bar = multibar?.create(rows.length, 0, { failed: 0, batches: `0/${batches.length}` });
+    const bar = multibar?.create(rows.length, 0, { pct: 0, failed: 0, batches: `0/${batches.length}`, eta: '' });
     let lastStep = -1;
     let running = true;
     const allExited = Promise.all(exits).then(() => { running = false; });
@@ -244,16 +254,20 @@ async function main(argv: string[]): Promise<number> {
       const p = await store.getProgress(jobId);
       const done = p.processedRecords + p.failedRecords;
       if (bar) {
-        bar.update(done, { failed: p.failedRecords, batches: `${p.currentBatch}/${p.totalBatches}` });
+        bar.update(done, {
+          pct: p.percentage, failed: p.failedRecords, batches: `${p.currentBatch}/${p.totalBatches}`, eta: etaText(done, p.totalRecords, Date.now() - processStart),
+        });
       } else {
-        const step = Math.floor((done / Math.max(1, rows.length)) * 10);
-        if (step !== lastStep) say(`progress ${Math.floor((done / Math.max(1, rows.length)) * 100)}%: ${done}/${rows.length} records, ${p.failedRecords} failed, ${p.currentBatch}/${p.totalBatches} batches`);
+        const step = Math.floor(p.percentage / 10);
+        if (step !== lastStep) say(`progress ${p.percentage}%: ${done}/${p.totalRecords} records, ${p.failedRecords} failed, ${p.currentBatch}/${p.totalBatches} batches`);
         lastStep = step;
       }
       await Promise.race([sleep(tty ? 200 : 500), allExited]);
     }
     const final = await store.getProgress(jobId);
-    bar?.update(final.processedRecords + final.failedRecords, { failed: final.failedRecords, batches: `${final.currentBatch}/${final.totalBatches}` });
+    bar?.update(final.processedRecords + final.failedRecords, {
+      pct: final.percentage, failed: final.failedRecords, batches: `${final.currentBatch}/${final.totalBatches}`, eta: '',
+    });
     multibar?.stop();
     const elapsed = Date.now() - processStart;
 
@@ -280,7 +294,7 @@ async function main(argv: string[]): Promise<number> {
     say('Summary');
     say(`  job          ${jobId} ${state?.status ?? '?'}`);
     say(`  records      ${rows.length}: ${final.processedRecords} processed, ${final.failedRecords} failed (${invalid} invalid, ${failedProcessing} failed processing)`);
-    say(`  batches      ${batches.length} of ${o.batchSize}, ${o.workers} workers${killed ? `, 1 killed (batch #${killed.batchIndex} redone by ${takeover ?? 'nobody'})` : ''}`);
+    say(`  batches      ${batchesText(batches.length, o.batchSize, rows.length)}, ${o.workers} workers${killed ? `, 1 killed (batch #${killed.batchIndex} redone by ${takeover ?? 'nobody'})` : ''}`);
     say(`  time         ${formatDuration(elapsed)} processing${killed && reclaimedAt ? ` (${formatDuration(reclaimedAt - killed.at)} of it waiting for the killed worker's lease to go stale)` : ''}`);
     say(`  throughput   ${Math.round(rows.length / Math.max(0.001, elapsed / 1000))} records/s`);
     say('');

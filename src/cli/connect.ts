@@ -3,11 +3,11 @@
  *
  * URLs: `postgres://` (or `postgresql://`), `mysql://`, `mariadb://`,
  * `sqlite:path/to/file.sqlite`, `sqlite:///absolute/path.sqlite` and
- * `sqlite::memory:`.
+ * `sqlite::memory:` (tests; the CLI and the demo refuse it).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { Sequelize, type Options } from 'sequelize';
+import { QueryTypes, Sequelize, type Options } from 'sequelize';
 import { JOBS_TABLE } from '../entities/JobEntity';
 import { SequelizeStateStore } from '../store/SequelizeStateStore';
 import { applySqliteBusyTimeout } from '../store/dialects/sqliteConnections';
@@ -133,8 +133,7 @@ export async function openStore(url: string | undefined, options: OpenOptions = 
     await sequelize.authenticate();
   } catch (error) {
     await close();
-    const where = target.dialect === 'sqlite' ? target.storage : redactUrl(target.url as string);
-    throw new CliError(`cannot connect to ${where}: ${oneLine(error)}`, 1);
+    throw connectError(target, error);
   }
   let store: SequelizeStateStore;
   try {
@@ -158,9 +157,146 @@ export async function openStore(url: string | undefined, options: OpenOptions = 
       throw new CliError(`cannot read the database: ${oneLine(error)}`, 1);
     }
     if (!exists) {
+      let found: string[] | undefined;
+      try {
+        found = await findStatePrefixes(sequelize, target.dialect, options.schema);
+      } catch {
+        found = undefined;
+      }
       await close();
-      throw new CliError(`no state tables with prefix ${JSON.stringify(options.tablePrefix ?? '')} in this database (run \`init\` first)`, 1);
+      throw new CliError(missingTablesMessage(options.tablePrefix ?? '', found, target.dialect), 1);
     }
   }
   return { sequelize, store, target, close: async () => { await store.close().catch(() => undefined); await close(); } };
+}
+
+/**
+ * The error to report when connecting failed: a missing database says how
+ * to create it (`orElse`: another way, e.g. a flag that creates it).
+ */
+export function connectError(target: DatabaseTarget, error: unknown, orElse?: string): CliError {
+  if (target.dialect !== 'sqlite' && isMissingDatabase(error)) {
+    const where = new URL(target.url as string);
+    return new CliError(`database ${JSON.stringify(databaseName(target))} does not exist on ${where.host}:`
+      + ` ${createDatabaseHint(target)}${orElse ? `, or ${orElse}` : ''}`, 1);
+  }
+  const where = target.dialect === 'sqlite' ? target.storage : redactUrl(target.url as string);
+  return new CliError(`cannot connect to ${where}: ${oneLine(error)}`, 1);
+}
+
+/** Whether a driver error says the database named in the URL does not exist (PostgreSQL 3D000, MySQL/MariaDB 1049). */
+export function isMissingDatabase(error: unknown): boolean {
+  const e = error as { original?: unknown; parent?: unknown } | undefined;
+  for (const x of [e?.original, e?.parent, e]) {
+    const d = x as { code?: unknown; errno?: unknown } | undefined;
+    if (d?.code === '3D000' || d?.code === 'ER_BAD_DB_ERROR' || d?.errno === 1049) return true;
+  }
+  return false;
+}
+
+/** The database a server URL names. */
+export function databaseName(target: DatabaseTarget): string {
+  return decodeURIComponent(new URL(target.url as string).pathname.replace(/^\//, ''));
+}
+
+const shellWord = (w: string): string => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`);
+
+/** How to create the database a server URL names, as a command to run. */
+export function createDatabaseHint(target: DatabaseTarget): string {
+  const url = new URL(target.url as string);
+  const name = databaseName(target);
+  const user = decodeURIComponent(url.username);
+  if (target.dialect === 'postgres') {
+    const args = ['createdb', '-h', url.hostname, ...(url.port ? ['-p', url.port] : []), ...(user ? ['-U', user] : []), name];
+    return `create it with \`${args.map(shellWord).join(' ')}\` (or \`CREATE DATABASE ${quoteIdentifier(target.dialect, name)}\` in psql)`;
+  }
+  const args = ['mysql', '-h', url.hostname, ...(url.port ? ['-P', url.port] : []), ...(user ? ['-u', user] : []), ...(url.password ? ['-p'] : []),
+    '-e', `CREATE DATABASE ${quoteIdentifier(target.dialect, name)}`];
+  return `create it with \`${args.map(shellWord).join(' ')}\``;
+}
+
+/** A quoted SQL identifier. */
+export function quoteIdentifier(dialect: DatabaseTarget['dialect'], name: string): string {
+  return dialect === 'mysql' || dialect === 'mariadb' ? `\`${name.replace(/`/g, '``')}\`` : `"${name.replace(/"/g, '""')}"`;
+}
+
+/**
+ * Creates the database a PostgreSQL, MySQL or MariaDB URL names, through a
+ * connection to the server's default database (PostgreSQL `postgres`, else
+ * `template1`; MySQL/MariaDB none). Resolves to `false` when it already
+ * existed.
+ * @throws CliError when the server cannot be reached or refuses.
+ */
+export async function createDatabase(target: DatabaseTarget): Promise<boolean> {
+  if (target.dialect === 'sqlite') throw new CliError('a SQLite database is a file: it is created when first opened', 2);
+  const name = databaseName(target);
+  const defaults = target.dialect === 'postgres' ? ['postgres', 'template1'] : [''];
+  let lastError: unknown;
+  for (const db of defaults) {
+    const url = new URL(target.url as string);
+    url.pathname = `/${db}`;
+    const sequelize = new Sequelize(url.toString(), { dialect: target.dialect, logging: false, pool: { max: 1, min: 0 } });
+    try {
+      try {
+        await sequelize.authenticate();
+      } catch (error) {
+        lastError = error;
+        if (isMissingDatabase(error)) continue;
+        throw new CliError(`cannot connect to ${redactUrl(url.toString())} to create database ${JSON.stringify(name)}: ${oneLine(error)}`, 1);
+      }
+      const sql = `CREATE DATABASE ${quoteIdentifier(target.dialect, name)}${target.dialect === 'postgres' ? '' : ' CHARACTER SET utf8mb4'}`;
+      try {
+        await sequelize.query(sql);
+        return true;
+      } catch (error) {
+        const e = (error as { original?: { code?: unknown; errno?: unknown } }).original;
+        if (e?.code === '42P04' || e?.errno === 1007) return false;
+        throw new CliError(`cannot create database ${JSON.stringify(name)}: ${oneLine(error)}`, 1);
+      }
+    } finally {
+      await sequelize.close().catch(() => undefined);
+    }
+  }
+  throw new CliError(`cannot connect to the server of ${redactUrl(target.url as string)} to create database ${JSON.stringify(name)}: ${oneLine(lastError)}`, 1);
+}
+
+/** Suffix of the jobs table of every prefix. */
+const JOBS_SUFFIX = JOBS_TABLE;
+
+/**
+ * The table prefixes of the stores in a database: the tables whose name ends
+ * in `bulkimport_jobs` (PostgreSQL: in `schema`, else the current schema;
+ * MySQL/MariaDB: in database `schema`, else the current one).
+ */
+export async function findStatePrefixes(sequelize: Sequelize, dialect: DatabaseTarget['dialect'], schema?: string): Promise<string[]> {
+  const like = `%${JOBS_SUFFIX}`;
+  let sql: string;
+  if (dialect === 'sqlite') {
+    sql = "SELECT name AS name FROM sqlite_master WHERE type = 'table' AND name LIKE :like";
+  } else if (dialect === 'postgres') {
+    sql = 'SELECT tablename AS name FROM pg_catalog.pg_tables'
+      + ` WHERE schemaname = ${schema !== undefined ? ':schema' : 'current_schema()'} AND tablename LIKE :like`;
+  } else {
+    sql = 'SELECT table_name AS name FROM information_schema.tables'
+      + ` WHERE table_schema = ${schema !== undefined ? ':schema' : 'DATABASE()'} AND table_name LIKE :like`;
+  }
+  const rows = await sequelize.query<{ name: unknown }>(sql, { type: QueryTypes.SELECT, replacements: { like, ...(schema !== undefined ? { schema } : {}) } });
+  return rows
+    .map((r) => String(r.name ?? (r as Record<string, unknown>).NAME))
+    .filter((n) => n.endsWith(JOBS_SUFFIX))
+    .map((n) => n.slice(0, n.length - JOBS_SUFFIX.length))
+    .sort();
+}
+
+/** What to say when the tables of `prefix` are missing, given the prefixes found (undefined: could not look). */
+export function missingTablesMessage(prefix: string, found: readonly string[] | undefined, dialect: DatabaseTarget['dialect']): string {
+  const where = dialect === 'postgres' ? 'this schema' : 'this database';
+  const head = `no state tables with prefix ${JSON.stringify(prefix)} in ${where}`;
+  if (found === undefined) return `${head} (run \`init\` to create them)`;
+  if (found.length === 0) {
+    return `${head}, nor with any other prefix (no table ends in ${JOBS_SUFFIX}): run \`init\` to create them,`
+      + ` or check --url${dialect === 'sqlite' ? '' : ' and --schema'}`;
+  }
+  const list = found.map((p) => (p === '' ? '"" (no --prefix)' : `"${p}" (--prefix ${p})`)).join(', ');
+  return `${head}; found tables with ${found.length === 1 ? 'prefix' : 'prefixes'} ${list}; or run \`init\` to create tables with prefix ${JSON.stringify(prefix)}`;
 }

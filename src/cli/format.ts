@@ -2,8 +2,8 @@
  * Pure parsing and formatting for the CLI: no I/O here, so every output the
  * CLI prints can be unit-tested from plain values.
  */
-import type { Batch, BatchStatus, JobProgress, JobState, JobStatus } from '../ports';
-import type { JobSummary } from '../store/SequelizeStateStore';
+import type { BatchStatus, JobProgress, JobState, JobStatus } from '../ports';
+import type { BatchDetail, JobSummary } from '../store/SequelizeStateStore';
 import { CliError } from './errors';
 
 /** The engine's job statuses. */
@@ -12,7 +12,6 @@ export const JOB_STATUS_LIST: readonly JobStatus[] = [
 ];
 /** Job statuses after which nothing more happens. */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['COMPLETED', 'ABORTED', 'FAILED'];
-const BATCH_STATUS_ORDER: readonly BatchStatus[] = ['PENDING', 'PROCESSING', 'PAUSED', 'COMPLETED', 'FAILED'];
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
 
@@ -79,10 +78,38 @@ export function formatTime(ms: number | undefined): string {
   return new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
 }
 
-/** Done (processed + failed) over total, 0–100, rounded down so 100 means all done. */
-export function percentDone(done: number, total: number): number {
-  if (total <= 0) return 0;
-  return Math.min(100, Math.floor((done / total) * 100));
+/**
+ * Batch counts by status, lower-case keys, `total` the number of batch rows:
+ * the `batches` of `store.listJobs()`, and of every JSON document the CLI prints.
+ */
+export type BatchCounts = JobSummary['batches'];
+
+/** Batch counts of a job's batches (from `store.listBatches` or `getJobState`), in the shape `listJobs` gives. */
+export function countBatches(batches: readonly { readonly status: BatchStatus }[]): BatchCounts {
+  const counts = { total: 0, pending: 0, processing: 0, paused: 0, completed: 0, failed: 0 };
+  for (const b of batches) {
+    counts.total += 1;
+    const key = b.status.toLowerCase() as Exclude<keyof typeof counts, 'total'>;
+    if (key in counts) counts[key] += 1;
+  }
+  return counts;
+}
+
+/**
+ * A job's progress in words, the same in `list`, `show` and `watch`: every
+ * figure is the store's (`getProgress`, or `listJobs`'s `progress`, which is
+ * computed the same way), none is recomputed here.
+ *
+ *   `100% of 2 records: 1 processed, 1 failed, 0 pending; batches 0/1 completed, 1 failed`
+ */
+export function progressFigures(p: JobProgress, batches: BatchCounts): string {
+  return `${p.percentage}% of ${p.totalRecords} records: ${p.processedRecords} processed, ${p.failedRecords} failed,`
+    + ` ${p.pendingRecords} pending; batches ${batchFigures(p, batches)}`;
+}
+
+/** `3/4 completed`, `0/1 completed, 1 failed`: completed batches are the store's `currentBatch`. */
+export function batchFigures(p: JobProgress, batches: BatchCounts): string {
+  return `${p.currentBatch}/${p.totalBatches} completed${batches.failed > 0 ? `, ${batches.failed} failed` : ''}`;
 }
 
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
@@ -92,69 +119,66 @@ function table(header: readonly string[], rows: readonly (readonly string[])[]):
   return [line(header), ...rows.map(line)].join('\n');
 }
 
-/** The `list` table: one job per line, with status, progress and batch counts. */
+/**
+ * The `list` table: one job per line. RECORDS, DONE and FAILED are the
+ * store's progress figures (records), BATCHES the completed batches of all
+ * (and how many FAILED), ACTIVE the batches PROCESSING.
+ */
 export function formatJobList(jobs: readonly JobSummary[], now: number): string {
   if (jobs.length === 0) return 'No jobs.';
-  const rows = jobs.map((j) => {
-    const done = j.processedRecords + j.failedRecords;
-    return [
-      j.id,
-      j.status,
-      j.distributed ? 'distributed' : 'single',
-      String(j.totalRecords),
-      `${percentDone(done, j.totalRecords)}%`,
-      String(j.failedRecords),
-      `${j.batches.completed + j.batches.failed}/${j.batches.total}`,
-      j.batches.processing > 0 ? String(j.batches.processing) : '-',
-      `${formatDuration(now - j.updatedAt)} ago`,
-    ];
-  });
+  const rows = jobs.map((j) => [
+    j.id,
+    j.status,
+    j.distributed ? 'distributed' : 'single',
+    String(j.progress.totalRecords),
+    `${j.progress.percentage}%`,
+    String(j.progress.failedRecords),
+    batchFigures(j.progress, j.batches).replace(' completed', ''),
+    j.batches.processing > 0 ? String(j.batches.processing) : '-',
+    `${formatDuration(now - j.updatedAt)} ago`,
+  ]);
   return table(['JOB', 'STATUS', 'MODE', 'RECORDS', 'DONE', 'FAILED', 'BATCHES', 'ACTIVE', 'UPDATED'], rows);
 }
 
-/** A batch some worker holds (PROCESSING), with the age of its lease. */
-export interface BatchHolding {
-  readonly workerId: string;
-  readonly batchId: string;
-  readonly batchIndex: number;
-  readonly recordStartIndex?: number;
-  readonly recordEndIndex?: number;
-  readonly claimedAt?: number;
-  /** Lease age by the database clock, ms. */
-  readonly ageMs?: number;
-  /** Older than the stale threshold: `reclaim` would put it back to PENDING. */
-  readonly stale: boolean;
+/**
+ * The JSON of one job, the same keys in `list --json` (an array of these,
+ * each with `createdAt` and `updatedAt` too) and `show --json` (one, with
+ * `holdings`, `staleMs` and `staleClaims` too):
+ *
+ * ```
+ * { id, status, distributed, totalRecords, startedAt, completedAt,   // epoch ms or null
+ *   progress: { totalRecords, processedRecords, failedRecords, pendingRecords, percentage,
+ *               currentBatch, totalBatches, elapsedMs, estimatedRemainingMs? },  // store.getProgress()
+ *   batches: { total, pending, processing, paused, completed, failed } }
+ * ```
+ */
+export interface JobJson {
+  readonly id: string;
+  readonly status: JobStatus;
+  readonly distributed: boolean;
+  readonly totalRecords: number;
+  readonly startedAt: number | null;
+  readonly completedAt: number | null;
+  readonly progress: JobProgress;
+  readonly batches: BatchCounts;
 }
 
-/** The PROCESSING batches of a job and who holds them; stale when the lease is older than `staleMs`. */
-export function batchHoldings(batches: readonly Batch[], now: number, staleMs: number): BatchHolding[] {
-  return batches
-    .filter((b) => b.status === 'PROCESSING')
-    .map((b) => {
-      const ageMs = b.claimedAt !== undefined ? now - b.claimedAt : undefined;
-      return {
-        workerId: b.workerId ?? '(none)',
-        batchId: b.id,
-        batchIndex: b.index,
-        ...(b.recordStartIndex !== undefined ? { recordStartIndex: b.recordStartIndex } : {}),
-        ...(b.recordEndIndex !== undefined ? { recordEndIndex: b.recordEndIndex } : {}),
-        ...(b.claimedAt !== undefined ? { claimedAt: b.claimedAt } : {}),
-        ...(ageMs !== undefined ? { ageMs } : {}),
-        stale: ageMs !== undefined && ageMs > staleMs,
-      };
-    });
-}
+/** The help text that documents {@link JobJson}. */
+export const JOB_JSON_HELP = `
+JSON (list --json: an array; show --json: one job with holdings, staleMs, staleClaims too):
+  { "id", "status", "distributed", "totalRecords", "startedAt", "completedAt",    (times: epoch ms or null)
+    "createdAt", "updatedAt",                                                      (list only)
+    "progress": { "totalRecords", "processedRecords", "failedRecords", "pendingRecords", "percentage",
+                  "currentBatch", "totalBatches", "elapsedMs", "estimatedRemainingMs"? },
+    "batches":  { "total", "pending", "processing", "paused", "completed", "failed" } }
+`;
 
-/** Batch counts by status, every status present. */
-export function batchCounts(batches: readonly Batch[]): Record<BatchStatus, number> {
-  const counts = { PENDING: 0, PROCESSING: 0, PAUSED: 0, COMPLETED: 0, FAILED: 0 } as Record<BatchStatus, number>;
-  for (const b of batches) counts[b.status] = (counts[b.status] ?? 0) + 1;
-  return counts;
-}
-
-/** The `show --json` document. */
-export function jobDetailsJson(job: JobState, progress: JobProgress, now: number, staleMs: number): Record<string, unknown> {
-  const holdings = batchHoldings(job.batches, now, staleMs);
+/** The {@link JobJson} of a job. */
+export function jobJson(
+  job: { readonly id: string; readonly status: JobStatus; readonly distributed?: boolean; readonly totalRecords: number; readonly startedAt?: number; readonly completedAt?: number },
+  progress: JobProgress,
+  batches: BatchCounts,
+): JobJson {
   return {
     id: job.id,
     status: job.status,
@@ -163,7 +187,66 @@ export function jobDetailsJson(job: JobState, progress: JobProgress, now: number
     startedAt: job.startedAt ?? null,
     completedAt: job.completedAt ?? null,
     progress,
-    batches: batchCounts(job.batches),
+    batches,
+  };
+}
+
+/** One element of `list --json`. */
+export function jobListJson(j: JobSummary): JobJson & { readonly createdAt: number; readonly updatedAt: number } {
+  const { progress, batches, ...rest } = jobJson(j, j.progress, j.batches);
+  return { ...rest, createdAt: j.createdAt, updatedAt: j.updatedAt, progress, batches };
+}
+
+/** A batch some worker holds (PROCESSING), with the age of its lease. */
+export interface BatchHolding {
+  readonly workerId: string;
+  readonly batchId: string;
+  /** `null` when the store cannot tell (a single-process batch with no record saved). */
+  readonly batchIndex: number | null;
+  readonly recordStartIndex?: number;
+  readonly recordEndIndex?: number;
+  readonly claimedAt?: number;
+  /** When the holder last renewed its lease; absent when never renewed. */
+  readonly renewedAt?: number;
+  /** Lease age (since `renewedAt`, else `claimedAt`) by the database clock, ms. */
+  readonly ageMs?: number;
+  /** Older than the stale threshold: `reclaim` would put it back to PENDING. */
+  readonly stale: boolean;
+}
+
+/**
+ * The PROCESSING batches of a job and who holds them; stale when the lease
+ * (last renewal, else the claim) is older than `staleMs`, as
+ * `reclaimStaleBatches` decides.
+ */
+export function batchHoldings(batches: readonly BatchDetail[], now: number, staleMs: number): BatchHolding[] {
+  return batches
+    .filter((b) => b.status === 'PROCESSING')
+    .map((b) => {
+      const lease = b.renewedAt ?? b.claimedAt;
+      const ageMs = lease !== undefined ? now - lease : undefined;
+      return {
+        workerId: b.workerId ?? '(none)',
+        batchId: b.id,
+        batchIndex: b.index,
+        ...(b.recordStartIndex !== undefined ? { recordStartIndex: b.recordStartIndex } : {}),
+        ...(b.recordEndIndex !== undefined ? { recordEndIndex: b.recordEndIndex } : {}),
+        ...(b.claimedAt !== undefined ? { claimedAt: b.claimedAt } : {}),
+        ...(b.renewedAt !== undefined ? { renewedAt: b.renewedAt } : {}),
+        ...(ageMs !== undefined ? { ageMs } : {}),
+        stale: ageMs !== undefined && ageMs > staleMs,
+      };
+    });
+}
+
+const batchName = (h: { readonly batchIndex: number | null; readonly batchId: string }): string =>
+  (h.batchIndex !== null ? `#${h.batchIndex}` : h.batchId);
+
+/** The `show --json` document: {@link JobJson} and the leases. */
+export function jobDetailsJson(job: JobState, progress: JobProgress, batches: readonly BatchDetail[], now: number, staleMs: number): JobJson & Record<string, unknown> {
+  const holdings = batchHoldings(batches, now, staleMs);
+  return {
+    ...jobJson(job, progress, countBatches(batches)),
     holdings,
     staleMs,
     staleClaims: holdings.filter((h) => h.stale).length,
@@ -171,55 +254,90 @@ export function jobDetailsJson(job: JobState, progress: JobProgress, now: number
 }
 
 /** The `show` text: the job, its progress, batches by status, who holds what, stale claims. */
-export function formatJobDetails(job: JobState, progress: JobProgress, now: number, staleMs: number, cliName = 'bulkimport-state'): string {
-  const counts = batchCounts(job.batches);
-  const holdings = batchHoldings(job.batches, now, staleMs);
+export function formatJobDetails(
+  job: JobState, progress: JobProgress, batches: readonly BatchDetail[], now: number, staleMs: number, cliName = 'bulkimport-state',
+): string {
+  const counts = countBatches(batches);
+  const holdings = batchHoldings(batches, now, staleMs);
   const stale = holdings.filter((h) => h.stale);
   const lines: string[] = [];
   lines.push(`Job ${job.id}`);
   lines.push(`  status     ${job.status}${job.distributed ? ' (distributed)' : ''}`);
-  lines.push(
-    `  records    ${progress.totalRecords} total: ${progress.processedRecords} processed, ${progress.failedRecords} failed,`
-      + ` ${progress.pendingRecords} pending (${percentDone(progress.processedRecords + progress.failedRecords, progress.totalRecords)}% done)`,
-  );
+  lines.push(`  progress   ${progressFigures(progress, counts)}`);
   lines.push(`  started    ${formatTime(job.startedAt)}`);
   lines.push(`  completed  ${formatTime(job.completedAt)}`);
   lines.push(`  elapsed    ${formatDuration(progress.elapsedMs)}`
     + (progress.estimatedRemainingMs !== undefined && !TERMINAL_JOB_STATUSES.includes(job.status)
       ? `, about ${formatDuration(progress.estimatedRemainingMs)} left` : ''));
-  lines.push(`  batches    ${job.batches.length} total: ${BATCH_STATUS_ORDER.map((s) => `${counts[s]} ${s}`).join(', ')}`);
+  lines.push(`  batches    ${counts.total} total: ${counts.pending} pending, ${counts.processing} processing, ${counts.paused} paused,`
+    + ` ${counts.completed} completed, ${counts.failed} failed`);
   lines.push('');
   if (holdings.length === 0) {
     lines.push('Workers holding batches: none');
   } else {
     lines.push('Workers holding batches:');
+    const ago = (t: number | undefined): string => (t !== undefined ? `${formatDuration(now - t)} ago` : '-');
     lines.push(table(
-      ['WORKER', 'BATCH', 'RECORDS', 'CLAIMED', 'LEASE'],
+      ['WORKER', 'BATCH', 'RECORDS', 'CLAIMED', 'RENEWED', 'LEASE'],
       holdings.map((h) => [
         h.workerId,
-        `#${h.batchIndex}`,
+        batchName(h),
         h.recordStartIndex !== undefined && h.recordEndIndex !== undefined ? `${h.recordStartIndex}-${h.recordEndIndex}` : '-',
-        h.ageMs !== undefined ? `${formatDuration(h.ageMs)} ago` : '-',
+        ago(h.claimedAt),
+        ago(h.renewedAt),
         h.stale ? 'STALE' : 'ok',
       ]),
     ).split('\n').map((l) => `  ${l}`).join('\n'));
   }
   lines.push('');
   if (stale.length === 0) {
-    lines.push(`Stale claims (older than ${formatDuration(staleMs)}): none`);
+    lines.push(`Stale claims (lease older than ${formatDuration(staleMs)}): none`);
   } else {
-    lines.push(`Stale claims (older than ${formatDuration(staleMs)}): ${stale.length}`
-      + ` (${stale.map((h) => `#${h.batchIndex} by ${h.workerId}`).join(', ')})`);
+    lines.push(`Stale claims (lease older than ${formatDuration(staleMs)}): ${stale.length}`
+      + ` (${stale.map((h) => `${batchName(h)} by ${h.workerId}`).join(', ')})`);
     lines.push(`  put them back with: ${cliName} reclaim ${job.id} --stale-ms ${staleMs}`);
   }
   return lines.join('\n');
 }
 
-/** One line of `watch` output without a terminal. */
-export function progressLine(status: JobStatus, p: JobProgress): string {
-  const done = p.processedRecords + p.failedRecords;
-  return `${status} ${percentDone(done, p.totalRecords)}% ${done}/${p.totalRecords} records`
-    + ` (${p.failedRecords} failed), batches ${p.currentBatch}/${p.totalBatches}`;
+/** One line of `watch` output without a terminal: the status and {@link progressFigures}. */
+export function progressLine(status: JobStatus, p: JobProgress, batches: BatchCounts): string {
+  return `${status} ${progressFigures(p, batches)}`;
+}
+
+/** Below this `--stale-ms`, `reclaim` warns that live workers may lose their batches. */
+export const RECLAIM_FLOOR_MS = 30_000;
+
+/** A `--stale-ms` to suggest, at least `ms`: whole seconds up to a minute, whole minutes under two hours, else whole hours. */
+export function suggestDuration(ms: number): string {
+  if (ms <= 60_000) return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+  if (ms < 7_200_000) return `${Math.ceil(ms / 60_000)}m`;
+  return `${Math.ceil(ms / 3_600_000)}h`;
+}
+
+/**
+ * What `reclaim` warns about before it takes batches (one line each, without
+ * the program name): a `--stale-ms` below {@link RECLAIM_FLOOR_MS}, and
+ * stale batches whose lease was renewed at some point (their worker is alive
+ * but renews less often than `staleMs`).
+ */
+export function reclaimWarnings(batches: readonly BatchDetail[], now: number, staleMs: number): string[] {
+  const warnings: string[] = [];
+  if (staleMs < RECLAIM_FLOOR_MS) {
+    warnings.push(`warning: --stale-ms ${formatDuration(staleMs)} is shorter than ${suggestDuration(RECLAIM_FLOOR_MS)}:`
+      + ' a live worker that renews its lease less often than that loses its batch to another worker, and its records are processed twice');
+  }
+  const renewed = batchHoldings(batches, now, staleMs).filter((h) => h.stale && h.renewedAt !== undefined);
+  if (renewed.length > 0) {
+    const oldest = Math.max(...renewed.map((h) => h.ageMs ?? 0));
+    const names = renewed.map((h) => `${batchName(h)} (${h.workerId}, renewed ${formatDuration(h.ageMs ?? 0)} ago)`);
+    const one = renewed.length === 1;
+    warnings.push(`warning: ${one ? 'batch' : 'batches'} ${names.join(', ')} ${one ? 'was' : 'were'} renewed after being claimed,`
+      + ` so ${one ? 'its worker' : 'their workers'} may be alive and renewing less often than --stale-ms ${formatDuration(staleMs)}:`
+      + ` reclaiming gives ${one ? 'it' : 'them'} to another worker and the records may be processed twice.`
+      + ` If so, use a longer --stale-ms (e.g. --stale-ms ${suggestDuration(Math.max(2 * oldest, RECLAIM_FLOOR_MS))})`);
+  }
+  return warnings;
 }
 
 export { csvField, errorsText, failedRecordsCsv, failedRecordsJson } from '../export/failedRecords';

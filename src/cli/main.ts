@@ -9,7 +9,8 @@
  * bulkimport-state watch <jobId> --interval 500
  * bulkimport-state export-failed <jobId> --format csv --out failed.csv
  * bulkimport-state reclaim <jobId> --stale-ms 5m
- * bulkimport-state purge --older-than 7d --chunk 1000
+ * bulkimport-state purge --older-than 7d --dry-run
+ * bulkimport-state --version
  * ```
  *
  * The database comes from `--url` or `DATABASE_URL`. Errors are one line on
@@ -21,20 +22,42 @@
  */
 import 'reflect-metadata';
 import * as fs from 'fs';
+import * as path from 'path';
 import { Command, CommanderError, Option } from 'commander';
 import type { Sequelize } from 'sequelize';
 import { StateStoreError } from '../errors';
 import type { JobState, JobStatus } from '../ports';
-import type { SequelizeStateStore } from '../store/SequelizeStateStore';
-import { oneLine, openStore, type OpenStore } from './connect';
+import type { JobSummary, SequelizeStateStore } from '../store/SequelizeStateStore';
+import { oneLine, openStore, parseDatabaseUrl, type OpenStore } from './connect';
 import { CliError } from './errors';
 import {
-  failedRecordsCsv, failedRecordsJson, formatDuration, formatJobDetails, formatJobList, jobDetailsJson, parseDuration,
-  parseInteger, parseStatuses, percentDone, progressLine, TERMINAL_JOB_STATUSES,
+  batchFigures, batchHoldings, countBatches, failedRecordsCsv, failedRecordsJson, formatDuration, formatJobDetails, formatJobList,
+  formatTime, JOB_JSON_HELP, jobDetailsJson, jobListJson, parseDuration, parseInteger, parseStatuses, progressFigures, progressLine,
+  reclaimWarnings, TERMINAL_JOB_STATUSES,
 } from './format';
 
 /** The command name, in messages. */
 export const CLI_NAME = 'bulkimport-state';
+
+/** The package whose version `--version` prints. */
+const PACKAGE_NAME = '@batchactions/state-sequelize';
+
+/**
+ * The package's version, from the nearest `package.json` named
+ * `@batchactions/state-sequelize` above this file: found the same from
+ * `src/cli` (ts-node), `dist/cli` (the built `bin`) and an installed copy.
+ */
+export function cliVersion(from: string = __dirname): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    try {
+      const pkg = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown; version?: unknown };
+      if (pkg.name === PACKAGE_NAME && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // no (readable) package.json here: look further up
+    }
+    if (path.dirname(dir) === dir) return 'unknown';
+  }
+}
 
 /** Where the CLI writes and what it reads from its environment (tests can pass their own). */
 export interface CliIo {
@@ -45,11 +68,28 @@ export interface CliIo {
   readonly tty: boolean;
 }
 
-interface GlobalOptions {
+/** The options every command takes (before or after the command name). */
+export interface GlobalOptions {
   url?: string;
   prefix: string;
   schema?: string;
 }
+
+/** What a command's registration gets: where to write, and the shared helpers. */
+export interface CommandContext {
+  readonly io: CliIo;
+  /** Sets the process exit code of the command that ran. */
+  setCode(code: number): void;
+  /** A new subcommand of the program (no excess arguments). */
+  command(name: string, description: string): Command;
+  /** The global options as seen from a subcommand. */
+  globals(cmd: Command): GlobalOptions;
+  /** Opens the store of the global options, runs `fn`, closes it. `requireTables`: fail when the tables are missing. */
+  withStore<T>(opts: GlobalOptions, requireTables: boolean, fn: (s: OpenStore) => Promise<T>): Promise<T>;
+}
+
+/** Adds one command (or several) to the program. */
+export type CommandRegistration = (ctx: CommandContext) => void;
 
 type Migrate = (sequelize: Sequelize, options: { tablePrefix?: string; schema?: string }) => Promise<string[]>;
 
@@ -66,7 +106,11 @@ function loadMigrate(): Migrate | undefined {
 }
 
 async function withStore<T>(opts: GlobalOptions, io: CliIo, requireTables: boolean, fn: (s: OpenStore) => Promise<T>): Promise<T> {
-  const opened = await openStore(opts.url ?? io.env.DATABASE_URL, { tablePrefix: opts.prefix, schema: opts.schema, requireTables });
+  const url = opts.url ?? io.env.DATABASE_URL;
+  if (parseDatabaseUrl(url).storage === ':memory:') {
+    throw new CliError('an in-memory SQLite database starts empty and is gone when the command ends: give a file (sqlite:path/to/db.sqlite)', 2);
+  }
+  const opened = await openStore(url, { tablePrefix: opts.prefix, schema: opts.schema, requireTables });
   try {
     return await fn(opened);
   } finally {
@@ -81,6 +125,7 @@ async function requireJob(store: SequelizeStateStore, jobId: string): Promise<Jo
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
 /** `watch`: polls progress until the job is terminal. Resolves to the exit code. */
 async function watch(store: SequelizeStateStore, jobId: string, intervalMs: number, timeoutMs: number | undefined, io: CliIo): Promise<number> {
@@ -94,30 +139,30 @@ async function watch(store: SequelizeStateStore, jobId: string, intervalMs: numb
   try {
     for (;;) {
       const progress = await store.getProgress(jobId);
+      const batches = countBatches(job.batches);
       const done = progress.processedRecords + progress.failedRecords;
       if (io.tty) {
+        // The bar's position is drawing only; every figure shown is the store's.
+        const payload = { pct: progress.percentage, failed: progress.failedRecords, batches: batchFigures(progress, batches), status: job.status };
         if (!bar) {
           const { SingleBar, Presets } = await import('cli-progress');
           bar = new SingleBar({
-            format: ' {bar} {percentage}% | {value}/{total} records | {failed} failed | batches {batches} | {status}',
+            format: ' {bar} {pct}% | {value}/{total} records | {failed} failed | batches {batches} | {status}',
             hideCursor: true,
           }, Presets.shades_classic);
-          bar.start(Math.max(1, progress.totalRecords), done, {
-            failed: progress.failedRecords, batches: `${progress.currentBatch}/${progress.totalBatches}`, status: job.status,
-          });
+          bar.start(Math.max(1, progress.totalRecords), done, payload);
         }
         bar.setTotal(Math.max(1, progress.totalRecords));
-        bar.update(done, { failed: progress.failedRecords, batches: `${progress.currentBatch}/${progress.totalBatches}`, status: job.status });
+        bar.update(done, payload);
       } else {
-        const line = progressLine(job.status, progress);
+        const line = progressLine(job.status, progress, batches);
         if (line !== lastLine) io.out(`${line}\n`);
         lastLine = line;
       }
       if (TERMINAL_JOB_STATUSES.includes(job.status)) {
         bar?.stop();
         bar = undefined;
-        io.out(`Job ${jobId} ${job.status}: ${progress.processedRecords} processed, ${progress.failedRecords} failed`
-          + ` of ${progress.totalRecords} records (${percentDone(done, progress.totalRecords)}%) in ${formatDuration(progress.elapsedMs)}\n`);
+        io.out(`Job ${jobId} ${job.status} in ${formatDuration(progress.elapsedMs)}: ${progressFigures(progress, batches)}\n`);
         if (job.status === 'COMPLETED') return 0;
         io.err(`${CLI_NAME}: job ${JSON.stringify(jobId)} ended ${job.status}\n`);
         return 3;
@@ -141,36 +186,27 @@ async function watch(store: SequelizeStateStore, jobId: string, intervalMs: numb
   }
 }
 
-/** Builds the command-line program. `setCode` receives each command's exit code. */
-export function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
-  const program = new Command(CLI_NAME);
-  program
-    .description('Inspect and manage @batchactions import jobs stored by @batchactions/state-sequelize')
-    .option('--url <url>', 'database URL: postgres://, mysql://, mariadb://, sqlite:<file> or sqlite::memory: (default: $DATABASE_URL)')
-    .option('--prefix <prefix>', 'table prefix of the store', '')
-    .option('--schema <schema>', 'PostgreSQL schema (MySQL/MariaDB: database) of the tables')
-    .exitOverride()
-    .configureOutput({
-      writeOut: (s) => io.out(s),
-      writeErr: (s) => io.err(s),
-      outputError: (s, write) => write(`${CLI_NAME}: ${s.replace(/^error: /, '').replace(/\s+/g, ' ').trim()}\n`),
-    })
-    .allowExcessArguments(true)
-    .arguments('[command]')
-    .action((command?: string) => {
-      throw new CliError(command
-        ? `unknown command ${JSON.stringify(command)}; see ${CLI_NAME} --help`
-        : `missing command (init, list, show, watch, export-failed, reclaim, purge); see ${CLI_NAME} --help`, 2);
-    });
+/**
+ * The jobs `purgeJobs` would delete now: one of `statuses`, finished
+ * (`completedAt`, else last update) before `cutoff` (database clock), as
+ * its `selectPurgeableJobs` decides. Oldest first.
+ */
+async function purgeCandidates(store: SequelizeStateStore, statuses: readonly JobStatus[], cutoff: number): Promise<JobSummary[]> {
+  const out: JobSummary[] = [];
+  const limit = 1000;
+  for (let offset = 0; ; offset += limit) {
+    const page = await store.listJobs({ status: statuses, limit, offset });
+    for (const j of page) if ((j.completedAt ?? j.updatedAt) < cutoff) out.push(j);
+    if (page.length < limit) break;
+  }
+  return out.sort((a, b) => (a.completedAt ?? a.updatedAt) - (b.completedAt ?? b.updatedAt) || a.id.localeCompare(b.id));
+}
 
-  const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals() as GlobalOptions;
-  const sub = (name: string, description: string): Command =>
-    program.command(name).description(description).allowExcessArguments(false);
-
-  sub('init', 'create or upgrade the schema (tables, indexes, migrations)')
+const init: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('init', 'create or upgrade the schema (tables, indexes, migrations)')
     .action(async (_o: unknown, cmd: Command) => {
       const opts = globals(cmd);
-      await withStore(opts, io, false, async ({ sequelize, store }) => {
+      await open(opts, false, async ({ sequelize, store }) => {
         const migrate = loadMigrate();
         if (migrate) {
           const applied = await migrate(sequelize, { tablePrefix: opts.prefix, ...(opts.schema ? { schema: opts.schema } : {}) });
@@ -182,59 +218,63 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       });
       setCode(0);
     });
+};
 
-  sub('list', 'list jobs, newest first, with status and progress')
+const list: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('list', 'list jobs, newest first, with status and progress')
     .option('--status <statuses>', 'only these statuses, comma-separated (e.g. PROCESSING,FAILED)')
     .option('--limit <n>', 'how many jobs', (v) => parseInteger(v, '--limit', 1, 1000), 20)
     .option('--offset <n>', 'skip this many jobs', (v) => parseInteger(v, '--offset', 0, 2_147_483_647), 0)
-    .option('--json', 'print JSON')
+    .option('--json', 'print JSON (shape below)')
+    .addHelpText('after', JOB_JSON_HELP)
     .action(async (o: { status?: string; limit: number; offset: number; json?: boolean }, cmd: Command) => {
       const status = o.status !== undefined ? parseStatuses(o.status, '--status') : undefined;
-      await withStore(globals(cmd), io, true, async ({ store }) => {
+      await open(globals(cmd), true, async ({ store }) => {
         const jobs = await store.listJobs({ ...(status ? { status } : {}), limit: o.limit, offset: o.offset });
-        if (o.json) {
-          io.out(`${JSON.stringify(jobs.map((j) => ({
-            ...j, percentage: percentDone(j.processedRecords + j.failedRecords, j.totalRecords),
-          })), null, 2)}\n`);
-        } else {
-          io.out(`${formatJobList(jobs, await store.databaseTime())}\n`);
-        }
+        io.out(o.json ? `${JSON.stringify(jobs.map(jobListJson), null, 2)}\n` : `${formatJobList(jobs, await store.databaseTime())}\n`);
       });
       setCode(0);
     });
+};
 
-  sub('show', 'show one job: progress, batches by status, who holds what, stale claims')
+const show: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('show', 'show one job: progress, batches by status, who holds what, stale claims')
     .argument('<jobId>', 'the job id')
-    .option('--stale-ms <duration>', 'a claim older than this is stale (e.g. 60000, 60s, 5m)', (v) => parseDuration(v, '--stale-ms'), 60_000)
-    .option('--json', 'print JSON')
+    .option('--stale-ms <duration>', 'a lease older than this is stale (e.g. 60000, 60s, 5m)', (v) => parseDuration(v, '--stale-ms'), 60_000)
+    .option('--json', 'print JSON (shape below)')
+    .addHelpText('after', JOB_JSON_HELP)
     .action(async (jobId: string, o: { staleMs: number; json?: boolean }, cmd: Command) => {
-      await withStore(globals(cmd), io, true, async ({ store }) => {
+      await open(globals(cmd), true, async ({ store }) => {
         const job = await requireJob(store, jobId);
         const progress = await store.getProgress(jobId);
+        const batches = await store.listBatches(jobId);
         const now = await store.databaseTime();
         io.out(o.json
-          ? `${JSON.stringify(jobDetailsJson(job, progress, now, o.staleMs), null, 2)}\n`
-          : `${formatJobDetails(job, progress, now, o.staleMs, CLI_NAME)}\n`);
+          ? `${JSON.stringify(jobDetailsJson(job, progress, batches, now, o.staleMs), null, 2)}\n`
+          : `${formatJobDetails(job, progress, batches, now, o.staleMs, CLI_NAME)}\n`);
       });
       setCode(0);
     });
+};
 
-  sub('watch', 'follow a job with a live progress bar until it completes, fails or is aborted')
+const watchCommand: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('watch', 'follow a job with a live progress bar until it completes, fails or is aborted')
     .argument('<jobId>', 'the job id')
     .option('--interval <duration>', 'poll every (e.g. 1000, 500ms, 2s)', (v) => parseDuration(v, '--interval'), 1000)
     .option('--timeout <duration>', 'give up after (exit 4)', (v) => parseDuration(v, '--timeout'))
     .action(async (jobId: string, o: { interval: number; timeout?: number }, cmd: Command) => {
       if (o.interval < 50) throw new CliError('--interval must be at least 50ms', 2);
-      const code = await withStore(globals(cmd), io, true, ({ store }) => watch(store, jobId, o.interval, o.timeout, io));
-      setCode(code);
+      setCode(await open(globals(cmd), true, ({ store }) => watch(store, jobId, o.interval, o.timeout, io)));
     });
+};
 
-  sub('export-failed', "export a job's failed and invalid records with their errors")
+const exportFailed: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('export-failed', "export a job's failed and invalid records with their errors")
     .argument('<jobId>', 'the job id')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'json']).default('csv'))
     .option('--out <file>', 'write to this file instead of stdout')
     .action(async (jobId: string, o: { format: 'csv' | 'json'; out?: string }, cmd: Command) => {
-      await withStore(globals(cmd), io, true, async ({ store }) => {
+      await open(globals(cmd), true, async ({ store }) => {
         await requireJob(store, jobId);
         const records = await store.getFailedRecords(jobId);
         const text = o.format === 'json' ? failedRecordsJson(records) : failedRecordsCsv(records);
@@ -251,32 +291,114 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       });
       setCode(0);
     });
+};
 
-  sub('reclaim', 'put batches claimed longer ago than --stale-ms back to PENDING')
+const reclaim: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('reclaim', 'put batches whose lease is older than --stale-ms back to PENDING (warns when their workers may be alive)')
     .argument('<jobId>', 'the job id')
-    .requiredOption('--stale-ms <duration>', 'lease age after which a claim is stale (e.g. 300000, 5m)', (v) => parseDuration(v, '--stale-ms'))
+    .requiredOption('--stale-ms <duration>', 'lease age (since the claim or its last renewal) after which a batch is stale (e.g. 300000, 5m)', (v) => parseDuration(v, '--stale-ms'))
     .action(async (jobId: string, o: { staleMs: number }, cmd: Command) => {
-      await withStore(globals(cmd), io, true, async ({ store }) => {
+      await open(globals(cmd), true, async ({ store }) => {
         await requireJob(store, jobId);
+        const batches = await store.listBatches(jobId);
+        const now = await store.databaseTime();
+        for (const w of reclaimWarnings(batches, now, o.staleMs)) io.err(`${CLI_NAME}: ${w}\n`);
+        const stale = batchHoldings(batches, now, o.staleMs).filter((h) => h.stale);
         const n = await store.reclaimStaleBatches(jobId, o.staleMs);
-        io.out(`Reclaimed ${n} stale batch${n === 1 ? '' : 'es'} of job ${jobId} (claimed more than ${formatDuration(o.staleMs)} ago)\n`);
+        // Which ones, when the count says nothing changed in between.
+        const which = n > 0 && n === stale.length
+          ? `: ${stale.map((h) => `${h.batchIndex !== null ? `#${h.batchIndex}` : h.batchId} (${h.workerId})`).join(', ')}` : '';
+        io.out(`Reclaimed ${plural(n, 'stale batch', 'stale batches')} of job ${jobId} (lease older than ${formatDuration(o.staleMs)})${which}\n`);
       });
       setCode(0);
     });
+};
 
-  sub('purge', 'delete finished jobs (and their batches and records) older than a given age, in bounded chunks')
-    .requiredOption('--older-than <duration>', 'finished more than this long ago (e.g. 7d, 12h)', (v) => parseDuration(v, '--older-than'))
+const purge: CommandRegistration = ({ command, globals, withStore: open, io, setCode }) => {
+  command('purge', 'delete finished jobs (with their batches and records) older than a given age, in bounded chunks')
+    .requiredOption('--older-than <duration>', 'finished (completedAt, else last update) more than this long ago, by the database clock (e.g. 7d, 12h)',
+      (v) => parseDuration(v, '--older-than'))
+    .option('--status <statuses>', `statuses to purge, comma-separated: ${TERMINAL_JOB_STATUSES.join(', ')} (others need --force)`,
+      TERMINAL_JOB_STATUSES.join(','))
     .option('--chunk <n>', 'most rows per DELETE statement', (v) => parseInteger(v, '--chunk', 1, 100_000), 1000)
-    .option('--status <statuses>', 'statuses to purge, comma-separated', TERMINAL_JOB_STATUSES.join(','))
-    .action(async (o: { olderThan: number; chunk: number; status: string }, cmd: Command) => {
+    .option('--dry-run', 'list the jobs that would be deleted; delete nothing')
+    .option('--force', 'allow statuses that are not terminal (jobs that may still be running)')
+    .action(async (o: { olderThan: number; chunk: number; status: string; dryRun?: boolean; force?: boolean }, cmd: Command) => {
       const statuses: JobStatus[] = parseStatuses(o.status, '--status');
-      await withStore(globals(cmd), io, true, async ({ store }) => {
+      const running = statuses.filter((s) => !TERMINAL_JOB_STATUSES.includes(s));
+      if (running.length > 0 && !o.force) {
+        throw new CliError(`purge deletes finished jobs only (${TERMINAL_JOB_STATUSES.join(', ')}); ${running.join(', ')}`
+          + ` ${running.length === 1 ? 'is' : 'are'} not finished: pass --force to delete such jobs anyway`, 2);
+      }
+      const what = `${statuses.join(', ')} jobs that finished more than ${formatDuration(o.olderThan)} ago`;
+      await open(globals(cmd), true, async ({ store }) => {
+        if (running.length > 0) {
+          io.err(`${CLI_NAME}: warning: --force: deleting ${running.join(', ')} jobs too; workers still running them will fail\n`);
+        }
+        const now = await store.databaseTime();
+        const cutoff = now - o.olderThan;
+        if (o.dryRun) {
+          const jobs = await purgeCandidates(store, statuses, cutoff);
+          if (jobs.length === 0) {
+            io.out(`Dry run: no ${what} (before ${formatTime(cutoff)}, database clock). Nothing deleted.\n`);
+            return;
+          }
+          io.out(`Dry run: would delete ${plural(jobs.length, 'job')} (${what}, before ${formatTime(cutoff)}) with their batches and records:\n`);
+          for (const j of jobs) {
+            io.out(`  ${j.id}  ${j.status}  finished ${formatTime(j.completedAt ?? j.updatedAt)}  ${plural(j.progress.totalRecords, 'record')}, ${plural(j.batches.total, 'batch', 'batches')}\n`);
+          }
+          io.out('Nothing deleted.\n');
+          return;
+        }
         const n = await store.purgeJobs({ olderThanMs: o.olderThan, statuses, chunkSize: o.chunk });
-        io.out(`Purged ${n} job${n === 1 ? '' : 's'} (${statuses.join(', ')}) finished more than ${formatDuration(o.olderThan)} ago\n`);
+        io.out(n > 0
+          ? `Deleted ${plural(n, 'job')} (${what}, before ${formatTime(cutoff)}) with their batches and records.\n`
+          : `Deleted nothing: no ${what} (before ${formatTime(cutoff)}).\n`);
       });
       setCode(0);
     });
+};
 
+/**
+ * The commands, in help order. A new command is one more
+ * {@link CommandRegistration} here.
+ */
+export const COMMANDS: readonly CommandRegistration[] = [init, list, show, watchCommand, exportFailed, reclaim, purge];
+
+/** Builds the command-line program. `setCode` receives each command's exit code. */
+export function buildProgram(io: CliIo, setCode: (code: number) => void, commands: readonly CommandRegistration[] = COMMANDS): Command {
+  const program = new Command(CLI_NAME);
+  program
+    .description('Inspect and manage @batchactions import jobs stored by @batchactions/state-sequelize')
+    .usage('[global options] <command> [options]')
+    .version(cliVersion(), '-V, --version', 'print the version')
+    .option('--url <url>', 'database URL: postgres://, mysql://, mariadb:// or sqlite:<file> (default: $DATABASE_URL)')
+    .option('--prefix <prefix>', 'table prefix of the store', '')
+    .option('--schema <schema>', 'PostgreSQL schema (MySQL/MariaDB: database) of the tables')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s),
+      writeErr: (s) => io.err(s),
+      outputError: (s, write) => write(`${CLI_NAME}: ${s.replace(/^error: /, '').replace(/\s+/g, ' ').trim()}\n`),
+    })
+    .allowExcessArguments(true)
+    // Reached only without a known command (commander runs a subcommand's action otherwise).
+    .action((_o: unknown, cmd: Command) => {
+      const [name] = cmd.args;
+      const names = program.commands.map((c) => c.name()).join(', ');
+      throw new CliError(name !== undefined
+        ? `unknown command ${JSON.stringify(name)} (commands: ${names}); see ${CLI_NAME} --help`
+        : `missing command (${names}); see ${CLI_NAME} --help`, 2);
+    });
+
+  const context: CommandContext = {
+    io,
+    setCode,
+    command: (name, description) => program.command(name).description(description).allowExcessArguments(false),
+    globals: (cmd) => cmd.optsWithGlobals() as GlobalOptions,
+    withStore: (opts, requireTables, fn) => withStore(opts, io, requireTables, fn),
+  };
+  for (const register of commands) register(context);
   return program;
 }
 

@@ -9,6 +9,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { createSequelize, parseDatabaseUrl } from '../../src/cli/connect';
 import { expectedFailures } from '../../demo/csv';
+import { Sequelize } from 'sequelize';
 import { uniquePrefix } from '../helpers/databases';
 import { build, cli, dropPrefix, expectOneLineError, removeBuild, runTs } from './cliHelpers';
 
@@ -53,6 +54,7 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('npm run demo on %s', (n
     const { invalid, failed } = expectedFailures(records);
     expect(out).toMatch(new RegExp(`records\\s+600: ${600 - invalid - failed} processed, ${invalid + failed} failed \\(${invalid} invalid, ${failed} failed processing\\)`));
     expect(out).toMatch(/throughput\s+\d+ records\/s/);
+    expect(out).toMatch(/^  batches\s+12 batches of 50 records, 3 workers, 1 killed \(batch #\d+ redone by worker-[13]\)$/m);
     const jobId = /job\s+([0-9a-f-]{36}) COMPLETED/.exec(out)?.[1] as string;
     expect(jobId).toBeDefined();
     expect(out).toContain(`show ${jobId}`);
@@ -64,7 +66,7 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('npm run demo on %s', (n
     expect(JSON.parse(show.stdout)).toMatchObject({
       status: 'COMPLETED', distributed: true, totalRecords: 600,
       progress: { processedRecords: 600 - invalid - failed, failedRecords: invalid + failed, pendingRecords: 0 },
-      batches: { COMPLETED: 12, PROCESSING: 0, PENDING: 0 },
+      batches: { total: 12, completed: 12, processing: 0, pending: 0 },
     });
   });
 });
@@ -76,5 +78,41 @@ describe('npm run demo usage errors', () => {
     expectOneLineError(await runTs('demo/run.ts', ['--records', 'many']), 2, /--records must be an integer/);
     expectOneLineError(await runTs('demo/run.ts', ['--bogus']), 2, /unknown option '--bogus'/);
     expectOneLineError(await runTs('demo/run.ts', ['--url', 'ftp://x/y', '--dir', tmp]), 2, /unsupported database URL scheme/);
+  });
+});
+
+const SERVERS: { name: string; url: string }[] = [
+  ...(process.env.PG_URL ? [{ name: 'postgres', url: process.env.PG_URL }] : []),
+  ...(process.env.MARIADB_URL ? [{ name: 'mariadb', url: process.env.MARIADB_URL }] : []),
+];
+
+describe.each(SERVERS.map((t) => [t.name, t] as const))('npm run demo on a %s database that does not exist', (name, server) => {
+  const database = `bulk_demo_missing_${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
+  const url = new URL(server.url);
+  url.pathname = `/${database}`;
+  const args = ['--url', url.toString(), '--records', '40', '--batch-size', '20', '--workers', '2', '--no-kill', '--dir', path.join(tmp, `missing-${name}`)];
+
+  afterAll(async () => {
+    const admin = new Sequelize(server.url, { logging: false });
+    await admin.query(`DROP DATABASE IF EXISTS ${name === 'postgres' ? `"${database}"` : `\`${database}\``}`).catch(() => undefined);
+    await admin.close();
+  });
+
+  it('says how to create it, and --create-db creates it', async () => {
+    const how = name === 'postgres'
+      ? `create it with \`createdb -h ${url.hostname} -p ${url.port || 5432} -U ${url.username} ${database}\``
+      : `create it with \`mysql -h ${url.hostname} -P ${url.port || 3306} -u ${url.username} -e 'CREATE DATABASE \`${database}\`'\``;
+    const missing = await runTs('demo/run.ts', args);
+    expectOneLineError(missing, 1, new RegExp(`^demo: database "${database}" does not exist on ${url.host}: .*, or run the demo with --create-db$`));
+    expect(missing.stderr).toContain(how);
+
+    const created = await runTs('demo/run.ts', [...args, '--create-db'], {}, 300_000);
+    if (created.code !== 0) throw new Error(`demo exited ${created.code}\nstdout:\n${created.stdout}\nstderr:\n${created.stderr}`);
+    expect(created.stdout).toContain(`Created database "${database}" (--create-db)`);
+    expect(created.stdout).toMatch(/job\s+[0-9a-f-]{36} COMPLETED/);
+    // Once it exists, --create-db changes nothing.
+    const again = await runTs('demo/run.ts', [...args, '--create-db'], {}, 300_000);
+    expect(again.code).toBe(0);
+    expect(again.stdout).not.toContain('Created database');
   });
 });

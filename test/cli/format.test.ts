@@ -1,12 +1,15 @@
 /** The CLI's pure parsing and formatting, and URL parsing (no database). */
+import * as os from 'os';
 import { parseDatabaseUrl, redactUrl } from '../../src/cli/connect';
 import { CliError } from '../../src/cli/errors';
 import {
-  batchHoldings, csvField, failedRecordsCsv, formatDuration, formatJobList, parseDuration, parseInteger, parseStatuses,
-  percentDone,
+  batchHoldings, countBatches, csvField, failedRecordsCsv, formatDuration, formatJobList, parseDuration, parseInteger, parseStatuses,
+  progressFigures, reclaimWarnings, suggestDuration,
 } from '../../src/cli/format';
+import { cliVersion } from '../../src/cli/main';
 import { expectedFailures, generateCsv, parseCsv, processRecord } from '../../demo/csv';
-import type { Batch, ProcessedRecord } from '../../src';
+import { batchesText, etaText } from '../../demo/progress';
+import type { BatchDetail, JobProgress, ProcessedRecord } from '../../src';
 
 describe('parseDuration', () => {
   it.each([
@@ -40,10 +43,15 @@ describe('formatting', () => {
     expect(formatDuration(7 * 86_400_000)).toBe('7d');
     expect(formatDuration(3 * 86_400_000 + 4 * 3_600_000)).toBe('3d 04h');
   });
-  it('rounds progress down so that 100% means all done', () => {
-    expect(percentDone(999, 1000)).toBe(99);
-    expect(percentDone(1000, 1000)).toBe(100);
-    expect(percentDone(0, 0)).toBe(0);
+  it("words progress from the store's figures only, the same for list, show and watch", () => {
+    const p: JobProgress = {
+      totalRecords: 2, processedRecords: 1, failedRecords: 1, pendingRecords: 0, percentage: 100, currentBatch: 0, totalBatches: 1, elapsedMs: 5,
+    };
+    const counts = countBatches([{ status: 'FAILED' }]);
+    expect(counts).toEqual({ total: 1, pending: 0, processing: 0, paused: 0, completed: 0, failed: 1 });
+    expect(progressFigures(p, counts)).toBe('100% of 2 records: 1 processed, 1 failed, 0 pending; batches 0/1 completed, 1 failed');
+    // The percentage is the store's, not recomputed from the counts.
+    expect(progressFigures({ ...p, percentage: 42 }, counts)).toMatch(/^42% of 2 records/);
   });
   it('quotes CSV fields that need it', () => {
     expect(csvField('plain')).toBe('plain');
@@ -63,15 +71,39 @@ describe('formatting', () => {
       { index: '9', status: 'failed', retries: '3', errors: '', processing_error: 'line1\nline2 "q"', name: 'Bob', email: '', extra: 'e' },
     ]);
   });
-  it('marks a lease stale only when it is older than the threshold', () => {
-    const b = (index: number, claimedAt: number | undefined, status: Batch['status'] = 'PROCESSING'): Batch => ({
-      id: `b${index}`, index, status, records: [], processedCount: 0, failedCount: 0, workerId: `w${index}`, ...(claimedAt !== undefined ? { claimedAt } : {}),
-    });
-    const h = batchHoldings([b(0, 1000), b(1, 9_000), b(2, 1000, 'COMPLETED'), b(3, undefined)], 10_000, 5000);
-    expect(h.map((x) => [x.batchIndex, x.stale, x.ageMs])).toEqual([[0, true, 9000], [1, false, 1000], [3, false, undefined]]);
+  const batch = (index: number, claimedAt: number | undefined, extra: Partial<BatchDetail> = {}): BatchDetail => ({
+    id: `b${index}`, index, status: 'PROCESSING', processedCount: 0, failedCount: 0, workerId: `w${index}`, version: 1,
+    ...(claimedAt !== undefined ? { claimedAt } : {}), ...extra,
+  });
+  it('marks a lease stale only when its last renewal (else its claim) is older than the threshold', () => {
+    const h = batchHoldings([
+      batch(0, 1000), batch(1, 9_000), batch(2, 1000, { status: 'COMPLETED' }), batch(3, undefined), batch(4, 1000, { renewedAt: 8000 }),
+    ], 10_000, 5000);
+    expect(h.map((x) => [x.batchIndex, x.stale, x.ageMs])).toEqual([[0, true, 9000], [1, false, 1000], [3, false, undefined], [4, false, 2000]]);
+  });
+  it('warns before a reclaim that takes renewed leases, or with a --stale-ms below the floor', () => {
+    const now = 1_000_000;
+    // #0 never renewed (a dead worker), #1 renewed 40 s ago (alive, renewing slowly), #2 renewed recently (not stale).
+    const batches = [batch(0, now - 120_000), batch(1, now - 120_000, { renewedAt: now - 40_000 }), batch(2, now - 120_000, { renewedAt: now - 1000 })];
+    expect(reclaimWarnings(batches, now, 60_000)).toEqual([]);
+    const [renewed, ...rest] = reclaimWarnings(batches, now, 30_000);
+    expect(rest).toEqual([]);
+    expect(renewed).toMatch(/^warning: batch #1 \(w1, renewed 40\.0s ago\) was renewed after being claimed/);
+    expect(renewed).toContain('use a longer --stale-ms (e.g. --stale-ms 2m)');
+    expect(renewed).not.toMatch(/#0|#2/);
+    const short = reclaimWarnings([], now, 1000);
+    expect(short).toHaveLength(1);
+    expect(short[0]).toMatch(/^warning: --stale-ms 1\.0s is shorter than 30s: a live worker/);
+    expect(suggestDuration(45_000)).toBe('45s');
+    expect(suggestDuration(61_000)).toBe('2m');
+    expect(suggestDuration(7_200_000)).toBe('2h');
   });
   it('lists no jobs as "No jobs."', () => {
     expect(formatJobList([], 0)).toBe('No jobs.');
+  });
+  it('finds the package version from the sources (as ts-node runs them), else says unknown', () => {
+    expect(cliVersion()).toBe((require('../../package.json') as { version: string }).version);
+    expect(cliVersion(os.tmpdir())).toBe('unknown');
   });
 });
 
@@ -92,6 +124,19 @@ describe('parseDatabaseUrl', () => {
   it('hides passwords in messages', () => {
     expect(redactUrl('postgres://u:secret@h/db')).toBe('postgres://u:***@h/db');
     expect(redactUrl('postgres://u@h/db')).toBe('postgres://u@h/db');
+  });
+});
+
+describe('the demo', () => {
+  it('shows no ETA before the first record and none at the end', () => {
+    expect(etaText(0, 100, 5000)).toBe('');
+    expect(etaText(100, 100, 5000)).toBe('');
+    expect(etaText(25, 100, 5000)).toBe(' | about 15.0s left');
+  });
+  it('says how a job was cut into batches without ambiguity', () => {
+    expect(batchesText(40, 500, 20_000)).toBe('40 batches of 500 records');
+    expect(batchesText(3, 10, 25)).toBe('3 batches of 10 records (the last of 5)');
+    expect(batchesText(1, 500, 7)).toBe('1 batch of 7 records');
   });
 });
 
