@@ -159,8 +159,8 @@ async function main(argv: string[]): Promise<number> {
 
     const multibar = tty
       ? new MultiBar({
-        // No {eta_formatted}: it reads `NFs left` at 0% and `0s left` at the end; {eta} is empty until there is one.
-        format: ' {bar} {pct}% | {value}/{total} records | {failed} failed | {batches} batches{eta}',
+        // Not cli-progress's {eta}/{eta_formatted} (`INF`, `NFs left` at 0%, `0s left` at the end): {left} is empty until there is an estimate.
+        format: ' {bar} {pct}% | {value}/{total} records | {failed} failed | {batches} batches{left}',
         hideCursor: true,
         clearOnComplete: false,
       }, Presets.shades_classic)
@@ -246,7 +246,7 @@ async function main(argv: string[]): Promise<number> {
     for (const child of workers.values()) if (child.connected) child.send({ type: 'go' } satisfies OrchestratorMessage);
 
     // ---- progress
-    const bar = multibar?.create(rows.length, 0, { pct: 0, failed: 0, batches: `0/${batches.length}`, eta: '' });
+    const bar = multibar?.create(rows.length, 0, { pct: 0, failed: 0, batches: `0/${batches.length}`, left: '' });
     let lastStep = -1;
     let running = true;
     const allExited = Promise.all(exits).then(() => { running = false; });
@@ -255,7 +255,7 @@ async function main(argv: string[]): Promise<number> {
       const done = p.processedRecords + p.failedRecords;
       if (bar) {
         bar.update(done, {
-          pct: p.percentage, failed: p.failedRecords, batches: `${p.currentBatch}/${p.totalBatches}`, eta: etaText(done, p.totalRecords, Date.now() - processStart),
+          pct: p.percentage, failed: p.failedRecords, batches: `${p.currentBatch}/${p.totalBatches}`, left: etaText(done, p.totalRecords, Date.now() - processStart),
         });
       } else {
         const step = Math.floor(p.percentage / 10);
@@ -266,7 +266,7 @@ async function main(argv: string[]): Promise<number> {
     }
     const final = await store.getProgress(jobId);
     bar?.update(final.processedRecords + final.failedRecords, {
-      pct: final.percentage, failed: final.failedRecords, batches: `${final.currentBatch}/${final.totalBatches}`, eta: '',
+      pct: final.percentage, failed: final.failedRecords, batches: `${final.currentBatch}/${final.totalBatches}`, left: '',
     });
     multibar?.stop();
     const elapsed = Date.now() - processStart;
