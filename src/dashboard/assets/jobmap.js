@@ -125,7 +125,7 @@
       chart = new window.uPlot({
         width: chartWidth(), height: 220, legend: { show: true },
         series: [{}, { label: 'records/s', stroke: '#2563eb', fill: 'rgba(37,99,235,0.12)', width: 2 }],
-        axes: [{}, { size: 60 }],
+        axes: [{ values: function (u, ticks) { return ticks.map(function (t) { return BD.time(t * 1000); }); } }, { size: 60 }],
         scales: { y: { range: function (u, min, max) { return [0, Math.max(1, max * 1.1)]; } } },
       }, data, document.getElementById('chart'));
     } else {
