@@ -169,7 +169,7 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('bulkimport-state on %s'
     }
   });
 
-  it('list --json and show --json use the same keys and values for the same things, documented in --help', async () => {
+  it('list --json and show --json use the same keys and values for the same things', async () => {
     const listed = JSON.parse((await cli([...g, 'list', '--json', '--limit', '1000'])).stdout) as Record<string, unknown>[];
     for (const id of [jobA, jobC]) {
       const l = listed.find((j) => j.id === id) as Record<string, unknown>;
@@ -184,10 +184,6 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('bulkimport-state on %s'
         return { ...Object.fromEntries(keys(l, ['createdAt', 'updatedAt']).map((k) => [k, o[k]])), progress };
       };
       expect(same(shown)).toEqual(same(l));
-    }
-    for (const command of ['list', 'show']) {
-      const help = await cli([command, '--help']);
-      expect(help.stdout).toContain('"batches":  { "total", "pending", "processing", "paused", "completed", "failed" }');
     }
   });
 
@@ -371,14 +367,17 @@ describe('bulkimport-state usage errors', () => {
     for (const c of ['init', 'list', 'show', 'watch', 'export-failed', 'reclaim', 'purge']) expect(r.stdout).toContain(c);
     expect(r.stdout).not.toMatch(/memory/);
     expectOneLineError(await cli(['--url', 'sqlite::memory:', 'list']), 2, /an in-memory SQLite database starts empty and is gone when the command ends: give a file/);
+    // The JSON shape list --json and show --json share is in their help.
+    for (const command of ['list', 'show']) {
+      const help = await cli([command, '--help']);
+      expect(help.stdout).toContain('"batches":  { "total", "pending", "processing", "paused", "completed", "failed" }');
+    }
   });
 
-  it('prints the package version on --version and -V', async () => {
+  it('prints the package version on --version', async () => {
     const { version } = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string };
-    for (const flag of ['--version', '-V']) {
-      const r = await cli([flag]);
-      expect([r.code, r.stdout, r.stderr]).toEqual([0, `${version}\n`, '']);
-    }
+    const r = await cli(['--version']);
+    expect([r.code, r.stdout, r.stderr]).toEqual([0, `${version}\n`, '']);
   });
 
   it('says when a database has no state tables at all', async () => {
