@@ -5,6 +5,9 @@
 #     SQLite, initialize it, run migrations and save/read a job;
 #   - each resolves to its own build (dist/ and dist/esm/);
 #   - every command of package.json `bin` runs (`--help`) from the install;
+#   - the `./dashboard` entry loads with `require` and `import` (each from its
+#     own build), serves its pages, every asset they name, its API and
+#     /metrics; requiring the main entry loads neither it nor prom-client;
 #   - TypeScript accepts the types under `moduleResolution: node16` (from a
 #     CommonJS .cts and an ESM .mts file) and `bundler`, and they are real
 #     types (a wrong call must be an error).
@@ -34,6 +37,10 @@ echo "$TARBALL"
 tar -tzf "$TARBALL" > "$WORK/files.txt"
 for f in package/dist/index.js package/dist/index.d.ts package/dist/package.json \
          package/dist/esm/index.js package/dist/esm/index.d.ts package/dist/esm/package.json; do
+  grep -qx "$f" "$WORK/files.txt" || { echo "missing from the tarball: $f"; exit 1; }
+done
+for f in package/dist/dashboard/index.js package/dist/dashboard/index.d.ts package/dist/esm/dashboard/index.js \
+         package/dist/dashboard/assets/job.js package/dist/esm/dashboard/assets/dashboard.css; do
   grep -qx "$f" "$WORK/files.txt" || { echo "missing from the tarball: $f"; exit 1; }
 done
 if grep -E '^package/(src|test)/' "$WORK/files.txt"; then echo "the tarball ships sources or tests"; exit 1; fi
@@ -112,6 +119,75 @@ await sequelize.close();
 console.log('import: ok');
 EOF
 node use.mjs
+
+step "dashboard entry (require and import): page, assets, API; the main entry loads none of it"
+cat > main-only.cjs <<'EOF'
+require('reflect-metadata');
+const assert = require('assert');
+require('@batchactions/state-sequelize');
+const loaded = Object.keys(require.cache).filter((f) => /[\\/](prom-client|uplot)[\\/]|[\\/]dashboard[\\/]/.test(f));
+assert.deepStrictEqual(loaded, [], 'the main entry loaded the dashboard or prom-client');
+console.log('main entry without the dashboard or prom-client: ok');
+EOF
+node main-only.cjs
+cat > dashboard-check.js <<'EOF'
+// Shared by dashboard.cjs and dashboard.mjs: serve a dashboard, fetch its page, every asset it names, its API and metrics.
+module.exports = async function check(lib, dashboard, label) {
+  const assert = require('assert');
+  const { Sequelize } = require('sequelize');
+  const sequelize = new Sequelize({ dialect: 'sqlite', storage: ':memory:', logging: false });
+  const store = new lib.SequelizeStateStore(sequelize, { tablePrefix: 'dash_' });
+  await store.initialize();
+  await store.saveJobState({ id: 'job/1', config: { batchSize: 2 }, status: 'PROCESSING', batches: [], totalRecords: 2 });
+  const { url, close } = await dashboard.serveDashboard(store, { port: 0, basePath: '/imports' });
+  try {
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+\/imports\/$/);
+    for (const pagePath of ['', 'job?id=job%2F1']) {
+      const page = await fetch(new URL(pagePath, url));
+      assert.strictEqual(page.status, 200, pagePath);
+      assert.match(page.headers.get('content-security-policy'), /script-src 'self'/);
+      for (const ref of (await page.text()).match(/(?:src|href)="assets\/[^"]+"/g)) {
+        const res = await fetch(new URL(ref.split('"')[1], url));
+        assert.strictEqual(res.status, 200, ref);
+        assert.ok((await res.arrayBuffer()).byteLength > 100, ref);
+      }
+    }
+    const jobs = await (await fetch(new URL('api/jobs', url))).json();
+    assert.deepStrictEqual(jobs.jobs.map((j) => j.id), ['job/1']);
+    assert.strictEqual((await fetch(new URL(`api/jobs/${encodeURIComponent('job/1')}`, url))).status, 200);
+    assert.match(await (await fetch(new URL('metrics', url))).text(), /bulkimport_jobs\{status="PROCESSING"\} 1/);
+  } finally {
+    await close();
+    await sequelize.close();
+  }
+  console.log(`${label}: ok`);
+};
+EOF
+cat > dashboard.cjs <<'EOF'
+require('reflect-metadata');
+const assert = require('assert');
+assert.match(require.resolve('@batchactions/state-sequelize/dashboard'), /state-sequelize\/dist\/dashboard\/index\.js$/);
+require('./dashboard-check.js')(require('@batchactions/state-sequelize'), require('@batchactions/state-sequelize/dashboard'), 'dashboard via require')
+  .catch((e) => { console.error(e); process.exit(1); });
+EOF
+cat > dashboard.mjs <<'EOF'
+import 'reflect-metadata';
+import assert from 'assert';
+import { createRequire } from 'module';
+import { fileURLToPath } from 'url';
+import * as lib from '@batchactions/state-sequelize';
+import * as dashboard from '@batchactions/state-sequelize/dashboard';
+assert.match(fileURLToPath(import.meta.resolve('@batchactions/state-sequelize/dashboard')), /state-sequelize\/dist\/esm\/dashboard\/index\.js$/);
+await createRequire(import.meta.url)('./dashboard-check.js')(lib, dashboard, 'dashboard via import');
+EOF
+# prom-client is an optional peer, not installed with the package: add it (offline first) for /metrics.
+PROM="prom-client@$(node -p "require('$ROOT/node_modules/prom-client/package.json').version")"
+npm install --offline "${NPM_FLAGS[@]}" "$PROM" || npm install --prefer-offline "${NPM_FLAGS[@]}" "$PROM"
+# npm prunes what package.json does not name: link sqlite3 and typescript again.
+ln -sfn "$ROOT/node_modules/sqlite3" node_modules/sqlite3
+ln -sfn "$ROOT/node_modules/typescript" node_modules/typescript
+node dashboard.cjs
+node dashboard.mjs
 
 step "command-line tools (package.json bin)"
 node -e '
