@@ -116,10 +116,8 @@ export function throughputSeries(
   const sums = new Array<number>(n).fill(0);
   for (const b of finished) sums[Math.min(n - 1, Math.floor(((b.finishedAt as number) - origin) / bucketMs))]! += b.processedCount + b.failedCount;
   const t = sums.map((_, i) => origin + i * bucketMs);
-  const rate = sums.map((sum, i) => {
-    const width = Math.min(bucketMs, Math.max(1, to - (t[i] as number)));
-    return Math.round((sum / width) * 1000 * 10) / 10;
-  });
+  // Every bucket over its full width (the last one, still filling while the job runs, reads low rather than spike).
+  const rate = sums.map((sum) => Math.round((sum / bucketMs) * 1000 * 10) / 10);
   return { bucketMs, t, rate };
 }
 
