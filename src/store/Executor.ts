@@ -23,7 +23,15 @@ interface Compiled {
 /** Most compiled statements kept (multi-row statements vary with the row count). */
 const COMPILED_CACHE = 512;
 
-const sqliteLocks = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
+/**
+ * One queue per Sequelize instance on SQLite: the store's statements and
+ * transactions there run one at a time. SQLite has one writer per database;
+ * a store write on the instance's shared connection racing the store's own
+ * transaction on another connection could wait out the busy timeout or, in
+ * `:memory:` (one connection for everything), run inside that transaction
+ * and be rolled back with it.
+ */
+const sqliteQueues = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
 
 /**
  * Runs the store's statements: on a connection taken from (and given back
@@ -38,7 +46,8 @@ const sqliteLocks = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
  * … `COMMIT` on one pooled connection (rolled back on any error; a
  * connection whose rollback fails is destroyed, not returned to the pool).
  * On SQLite, Sequelize's own `IMMEDIATE` transaction (it opens a connection
- * of its own per transaction), one at a time per Sequelize instance.
+ * of its own per transaction); there every store statement and transaction
+ * runs one at a time per Sequelize instance (see `sqliteQueues`).
  */
 export class Executor {
   private readonly manager: ConnectionManager;
@@ -97,8 +106,13 @@ export class Executor {
     return result;
   }
 
-  private async run(sql: string, bind: readonly unknown[], want: Want, tx?: Tx): Promise<{ rows: Record<string, unknown>[]; count: number }> {
+  private run(sql: string, bind: readonly unknown[], want: Want, tx?: Tx): Promise<{ rows: Record<string, unknown>[]; count: number }> {
     if (tx) return this.runOn(tx.connection, sql, bind, want);
+    if (this.dialect.singleWriter) return this.serial(() => this.runPooled(sql, bind, want));
+    return this.runPooled(sql, bind, want);
+  }
+
+  private async runPooled(sql: string, bind: readonly unknown[], want: Want): Promise<{ rows: Record<string, unknown>[]; count: number }> {
     const connection = await this.acquire();
     let result;
     try {
@@ -176,17 +190,20 @@ export class Executor {
     }
   }
 
-  private async sqliteTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
-    let lock = sqliteLocks.get(this.sequelize);
-    if (!lock) sqliteLocks.set(this.sequelize, (lock = { tail: Promise.resolve() }));
-    const run = lock.tail.then(() =>
+  /** Runs `fn` after every store statement and transaction queued before it on this Sequelize instance (SQLite). */
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    let queue = sqliteQueues.get(this.sequelize);
+    if (!queue) sqliteQueues.set(this.sequelize, (queue = { tail: Promise.resolve() }));
+    const run = queue.tail.then(fn);
+    queue.tail = run.catch(() => undefined);
+    return run;
+  }
+
+  private sqliteTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.serial(() =>
       this.retryBusy(() =>
         this.sequelize.transaction({ type: Transaction.TYPES.IMMEDIATE }, (t) =>
-          fn({ connection: (t as unknown as { connection: unknown }).connection })),
-      ),
-    );
-    lock.tail = run.catch(() => undefined);
-    return run;
+          fn({ connection: (t as unknown as { connection: unknown }).connection }))));
   }
 }
 
