@@ -16,6 +16,7 @@ import {
   Inspect, type BatchDetail, type JobSummary, type ListJobsOptions, type RecordPage, type RecordPageOptions, type StoreStats,
 } from './inspect';
 import { Jobs } from './jobs';
+import { Leases } from './leases';
 import { defineStoreModels, type StoreModels } from './models';
 import { resolveOptions, type SequelizeStateStoreOptions } from './options';
 import { Progress } from './progress';
@@ -62,6 +63,7 @@ export class SequelizeStateStore implements DistributedStateStore {
   private readonly progress: Progress;
   private readonly admin: Admin;
   private readonly inspect: Inspect;
+  private readonly leases: Leases;
 
   /**
    * @param sequelize - the application's Sequelize instance (plain `sequelize`
@@ -95,8 +97,9 @@ export class SequelizeStateStore implements DistributedStateStore {
     this.records = new Records(ctx);
     if (settings.recordBuffer) ctx.buffer = new RecordBuffer((rows) => this.records.write(rows, 'saveProcessedRecord'), settings.recordBuffer);
     this.jobs = new Jobs(ctx);
-    this.batches = new Batches(ctx);
-    this.claims = new Claims(ctx);
+    this.leases = new Leases(ctx, settings.leaseRenewalMs);
+    this.batches = new Batches(ctx, this.leases);
+    this.claims = new Claims(ctx, this.leases);
     this.finalizer = new Finalizer(ctx);
     this.progress = new Progress(ctx);
     this.admin = new Admin(ctx);
@@ -112,10 +115,13 @@ export class SequelizeStateStore implements DistributedStateStore {
   }
 
   /**
-   * Writes any buffered records (write-behind) and stops the buffer's timer.
-   * Does not close the Sequelize instance, which belongs to the application.
+   * Stops renewing the leases of batches claimed through this store (they
+   * run out after the stale timeout), writes any buffered records
+   * (write-behind) and stops the buffer's timer. Does not close the Sequelize
+   * instance, which belongs to the application.
    */
   async close(): Promise<void> {
+    this.leases.close();
     await this.ctx.buffer?.close();
   }
 

@@ -30,6 +30,8 @@ export class Admin {
     const context: ErrorContext = { operation: 'deleteJob', jobId };
     checkId(jobId, 'jobId', context);
     await ctx.flush(jobId);
+    ctx.written.forget(jobId);
+    ctx.read.forget(jobId);
     return ctx.guard(context, () =>
       ctx.transaction(async (tx) => {
         await ctx.count(ctx.sql(deleteJobRows, 'records'), [jobId], tx);
@@ -68,6 +70,8 @@ export class Admin {
         if (ids.length === 0) return deleted;
         for (const id of ids) {
           tried.add(id);
+          ctx.written.forget(id);
+          ctx.read.forget(id);
           for (const table of ['records', 'batches'] as const) {
             for (;;) {
               const [edge] = await ctx.select<{ k: unknown }>(ctx.sql(chunkBoundary, table, chunk), [id]);

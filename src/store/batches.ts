@@ -2,8 +2,10 @@
 import { InvalidInputError, LeaseLostError, NotFoundError, type ErrorContext, type StateStoreError } from '../errors';
 import { isTrue } from '../mappers/json';
 import { BATCH_STATUSES, checkCount, checkId, checkObject, checkStatus } from '../mappers/validate';
-import type { BatchState, BatchStatus } from '../ports';
+import type { Batch, BatchState, BatchStatus } from '../ports';
 import type { StoreContext } from './context';
+import type { WrittenBatch } from './jobCache';
+import type { Leases } from './leases';
 import { insertUnindexedBatch, selectBatchHolder, selectJobHead, updateBatch } from './sql';
 
 /** Options of the fenced form of `updateBatchState`. */
@@ -26,13 +28,19 @@ export async function leaseError(ctx: StoreContext, jobId: string, batchId: stri
 
 /** The batch-reporting module of one store. */
 export class Batches {
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(private readonly ctx: StoreContext, private readonly leases: Leases) {}
 
   /**
    * Sets one batch's status and counts; `version` moves. A batch the engine
    * has not yet named in `saveJobState` (single-process streaming) is stored
    * with its index to come; in a distributed job an unknown batch is a
-   * {@link NotFoundError}. With `options.workerId` the update is fenced.
+   * {@link NotFoundError}.
+   *
+   * Fenced — it lands only while the worker still holds the batch, else
+   * {@link LeaseLostError} and nothing changes — with `options.workerId`, and
+   * without it for a batch this store claimed (the engine's worker never
+   * passes one): a worker whose batch was reclaimed and taken by another
+   * cannot overwrite the new holder's state.
    */
   async update(jobId: string, batchId: string, state: BatchState, options: UpdateBatchOptions = {}): Promise<void> {
     const ctx = this.ctx;
@@ -46,20 +54,43 @@ export class Batches {
     const status = checkStatus<BatchStatus>(state.status, BATCH_STATUSES, 'state.status', context);
     const processed = checkCount(state.processedCount, 'state.processedCount', context);
     const failed = checkCount(state.failedCount, 'state.failedCount', context);
-    const fenced = options.workerId !== undefined;
-    if (fenced) checkId(options.workerId, 'options.workerId', context);
+    if (options.workerId !== undefined) checkId(options.workerId, 'options.workerId', context);
+    const workerId = options.workerId ?? this.leases.holder(jobId, batchId);
+    const fenced = workerId !== undefined;
     await ctx.flush(jobId);
-    await ctx.guard(context, async () => {
-      const bind: unknown[] = [jobId, batchId, status, processed, failed];
-      if (fenced) bind.push(options.workerId);
-      // One autocommit statement: after a deadlock (MariaDB, against concurrent
-      // claims and finalizes) it was rolled back, so running it again is safe.
-      const changed = await ctx.retrying(() => ctx.count(ctx.sql(updateBatch, fenced, status === 'PENDING'), bind));
-      if (changed > 0) return;
-      if (fenced) throw await leaseError(ctx, jobId, batchId, context);
-      const [head] = await ctx.select<{ distributed: unknown }>(ctx.sql(selectJobHead, false), [jobId]);
-      if (head && isTrue(head.distributed)) throw new NotFoundError('no such batch in this distributed job', context);
-      await ctx.exec(ctx.sql(insertUnindexedBatch), [jobId, batchId, status, processed, failed]);
+    const ids = [batchId];
+    ctx.written.begin(jobId, ids);
+    let written: WrittenBatch | undefined;
+    try {
+      written = await ctx.guard(fenced ? { ...context, workerId } : context, async () => {
+        const bind: unknown[] = [jobId, batchId, status, processed, failed];
+        if (fenced) bind.push(workerId);
+        // One autocommit statement: after a deadlock (MariaDB, against concurrent
+        // claims and finalizes) it was rolled back, so running it again is safe.
+        const changed = await ctx.retrying(() => ctx.count(ctx.sql(updateBatch, fenced, status === 'PENDING'), bind));
+        const known = ctx.written.get(jobId)?.rows.get(batchId);
+        if (changed > 0) return known ? { ...known, status, processed, failed } : undefined;
+        if (fenced) {
+          this.leases.ended(jobId, batchId);
+          throw await leaseError(ctx, jobId, batchId, { ...context, workerId });
+        }
+        const [head] = await ctx.select<{ distributed: unknown }>(ctx.sql(selectJobHead, false), [jobId]);
+        if (head && isTrue(head.distributed)) throw new NotFoundError('no such batch in this distributed job', context);
+        await ctx.exec(ctx.sql(insertUnindexedBatch), [jobId, batchId, status, processed, failed]);
+        return { index: null, status, processed, failed, start: null, end: null };
+      });
+    } catch (error) {
+      ctx.written.end(jobId, ids);
+      ctx.read.forget(jobId);
+      throw error;
+    }
+    ctx.written.end(jobId, ids, written ? new Map([[batchId, written]]) : undefined);
+    if (status !== 'PROCESSING') this.leases.ended(jobId, batchId);
+    ctx.read.patch(jobId, batchId, (b) => {
+      const next: Batch = { ...b, status, processedCount: processed, failedCount: failed };
+      if (status !== 'PENDING') return next;
+      const { workerId: _w, claimedAt: _c, ...rest } = next;
+      return rest;
     });
   }
 }

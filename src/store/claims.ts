@@ -8,6 +8,7 @@ import { checkDuration, checkId } from '../mappers/validate';
 import type { ClaimBatchResult } from '../ports';
 import { leaseError } from './batches';
 import type { StoreContext } from './context';
+import type { Leases } from './leases';
 import {
   claimReturning, claimSelect, claimUpdate, reclaimStale, releaseBatch, renewLease, selectJobHead, selectPendingBatch,
 } from './sql';
@@ -25,7 +26,7 @@ interface ClaimedRow {
 
 /** The lease module of one store. */
 export class Claims {
-  constructor(private readonly ctx: StoreContext) {}
+  constructor(private readonly ctx: StoreContext, private readonly leases: Leases) {}
 
   /**
    * Hands the lowest-index PENDING batch of a PROCESSING job to `workerId`:
@@ -67,6 +68,9 @@ export class Claims {
         });
       }
       if (claimed) {
+        const claimedAt = toNumber(claimed.claimedAt) ?? 0;
+        this.leases.claimed(jobId, claimed.batchId, workerId);
+        ctx.read.patch(jobId, claimed.batchId, (b) => ({ ...b, status: 'PROCESSING', workerId, claimedAt }));
         return {
           claimed: true as const,
           reservation: {
@@ -74,7 +78,7 @@ export class Claims {
             batchId: claimed.batchId,
             batchIndex: toNumber(claimed.batchIndex) ?? 0,
             workerId,
-            claimedAt: toNumber(claimed.claimedAt) ?? 0,
+            claimedAt,
             recordStartIndex: toNumber(claimed.recordStartIndex) ?? 0,
             recordEndIndex: toNumber(claimed.recordEndIndex) ?? 0,
           },
@@ -93,7 +97,14 @@ export class Claims {
     checkId(jobId, 'jobId', context);
     checkId(batchId, 'batchId', context);
     checkId(workerId, 'workerId', context);
-    await ctx.guard(context, () => ctx.retrying(() => ctx.count(ctx.sql(releaseBatch), [jobId, batchId, workerId])));
+    const released = await ctx.guard(context, () => ctx.retrying(() => ctx.count(ctx.sql(releaseBatch), [jobId, batchId, workerId])));
+    if (this.leases.holder(jobId, batchId) === workerId) this.leases.ended(jobId, batchId);
+    if (released > 0) {
+      ctx.read.patch(jobId, batchId, (b) => {
+        const { workerId: _w, claimedAt: _c, ...rest } = b;
+        return { ...rest, status: 'PENDING' };
+      });
+    }
   }
 
   /**
@@ -122,6 +133,10 @@ export class Claims {
     const context: ErrorContext = { operation: 'reclaimStaleBatches', jobId };
     checkId(jobId, 'jobId', context);
     const timeout = Math.floor(checkDuration(timeoutMs, 'timeoutMs', context));
-    return ctx.guard(context, () => ctx.retrying(() => ctx.count(ctx.sql(reclaimStale), [jobId, timeout])));
+    // The caller's stale timeout: leases claimed through this store are renewed well within it.
+    this.leases.reclaimTimeout(jobId, timeout);
+    const reclaimed = await ctx.guard(context, () => ctx.retrying(() => ctx.count(ctx.sql(reclaimStale), [jobId, timeout])));
+    if (reclaimed > 0) ctx.read.forget(jobId);
+    return reclaimed;
   }
 }

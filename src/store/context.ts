@@ -8,6 +8,7 @@ import { PersistenceError, StateStoreError, type ErrorContext } from '../errors'
 import type { Dialect, Tables } from './dialects';
 import { causeOf } from './dialects/driverErrors';
 import type { Executor, Tx } from './Executor';
+import { ReadJobs, WrittenJobs } from './jobCache';
 import type { StoreSettings } from './options';
 import type { RecordBuffer } from './RecordBuffer';
 import type { Builder, Statements } from './sql';
@@ -19,6 +20,10 @@ const MAX_ROWS_PER_STATEMENT = 1000;
 export class StoreContext {
   /** Write-behind buffer of `saveProcessedRecord`, when on; set once by the store. */
   buffer: RecordBuffer | undefined;
+  /** The batch rows this store last wrote per job (see `jobCache.ts`). */
+  readonly written = new WrittenJobs();
+  /** The batches `getJobState` last read per job (see `jobCache.ts`). */
+  readonly read: ReadJobs;
 
   constructor(
     readonly sequelize: Sequelize,
@@ -27,7 +32,9 @@ export class StoreContext {
     readonly settings: StoreSettings,
     readonly statements: Statements,
     readonly db: Executor,
-  ) {}
+  ) {
+    this.read = new ReadJobs(settings.jobStateCacheMs);
+  }
 
   /** The text of a statement (built once, see {@link Statements}). */
   sql<A extends (number | boolean | string)[]>(build: Builder<A>, ...args: A): string {

@@ -38,6 +38,24 @@ export interface SequelizeStateStoreOptions {
    * what a crash can lose.
    */
   readonly recordBuffer?: RecordBufferOptions | boolean;
+  /**
+   * How long `getJobState` may answer with a copy of a job's batches it read
+   * before, in ms (0 to 60,000; 0: always read them). The job row itself is
+   * read on every call, and this store's own batch writes show at once; only
+   * other processes' batch changes can be up to this late. The engine's
+   * distributed worker calls `getJobState` once per batch for the job's total,
+   * which would otherwise read every batch row each time. Default 1,000.
+   */
+  readonly jobStateCacheMs?: number;
+  /**
+   * How often, at most, the store renews the lease of each batch claimed
+   * through it, in ms, until the batch is reported, released or the store is
+   * closed; 0 turns renewal off. Renewals come at least three times per
+   * timeout given to `reclaimStaleBatches` on this store for the job. The
+   * default, 60,000, is safe for any stale timeout above 3 minutes (the
+   * engine's default is 15).
+   */
+  readonly leaseRenewalMs?: number;
 }
 
 /** The options after their checks, defaults filled in. */
@@ -47,6 +65,8 @@ export interface StoreSettings {
   readonly transientRetries: number;
   readonly sqliteBusyTimeoutMs: number;
   readonly recordBuffer: Required<RecordBufferOptions> | undefined;
+  readonly jobStateCacheMs: number;
+  readonly leaseRenewalMs: number;
 }
 
 /** Largest delay `setTimeout` honours (2^31 - 1 ms, about 24.8 days). */
@@ -117,5 +137,7 @@ export function resolveOptions(sequelize: Sequelize, options: SequelizeStateStor
     transientRetries: integerOption(options.transientRetries ?? 5, 'transientRetries', 0, 100),
     sqliteBusyTimeoutMs: durationOption(options.sqliteBusyTimeoutMs ?? 10_000, 'sqliteBusyTimeoutMs'),
     recordBuffer,
+    jobStateCacheMs: durationOption(options.jobStateCacheMs ?? 1000, 'jobStateCacheMs', 0, 60_000),
+    leaseRenewalMs: durationOption(options.leaseRenewalMs ?? 60_000, 'leaseRenewalMs'),
   };
 }

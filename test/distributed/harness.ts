@@ -9,16 +9,22 @@ import { randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Batch, SequelizeStateStore } from '../../src';
-import { batchFails, pendingRecord, recordFails, type WorkerEnv, type WorkerMessage } from './protocol';
+import type { PreparedJob } from '../engine/orchestrator';
+import { batchFails, recordFails, type WorkerEnv, type WorkerMessage } from '../engine/protocol';
+
+export { prepareJob, type PreparedJob } from '../engine/orchestrator';
 
 const WORKER = path.join(__dirname, 'worker.ts');
 const ROOT = path.join(__dirname, '..', '..');
 const TSCONFIG = path.join(ROOT, 'tsconfig.json');
 const REGISTER = path.join(__dirname, 'register.js');
 
-/** TypeScript files a worker loads: everything under src, and this folder's worker, engine and protocol. */
+/** TypeScript files a worker loads: everything under src, this folder's worker scripts, the engine model and protocol. */
 function workerSources(): string[] {
-  const out: string[] = ['worker.ts', 'engine.ts', 'protocol.ts'].map((f) => path.join(__dirname, f));
+  const out: string[] = [
+    ...['worker.ts', 'leaseChild.ts'].map((f) => path.join(__dirname, f)),
+    ...['distributedWorker.ts', 'protocol.ts'].map((f) => path.join(__dirname, '../engine', f)),
+  ];
   const walk = (dir: string): void => {
     for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
       const full = path.join(dir, entry.name);
@@ -45,52 +51,14 @@ function loaderArgs(): { execArgv: string[]; env: Record<string, string> } {
   return { execArgv: ['-r', REGISTER], env: { DIST_REGISTER: '1' } };
 }
 
-/** A prepared job: its batches as saved. */
-export interface PreparedJob {
-  readonly jobId: string;
-  readonly batches: readonly Batch[];
-  readonly totalRecords: number;
-}
-
-/**
- * The orchestrator's `prepare()`: `saveBatchRecords` for every batch (pending
- * records), then one `saveJobState` of the PROCESSING distributed job with all
- * batches PENDING and their record ranges.
- */
-export async function prepareJob(
-  store: SequelizeStateStore,
-  options: { totalRecords: number; batchSize: number; parallel?: number },
-): Promise<PreparedJob> {
-  const jobId = `job-${randomUUID()}`;
-  const { totalRecords, batchSize } = options;
-  const batches: Batch[] = [];
-  for (let start = 0, index = 0; start < totalRecords; start += batchSize, index++) {
-    const end = Math.min(totalRecords, start + batchSize) - 1;
-    batches.push({
-      id: randomUUID(), index, status: 'PENDING', records: [], processedCount: 0, failedCount: 0,
-      recordStartIndex: start, recordEndIndex: end,
-    });
-  }
-  let next = 0;
-  const saver = async (): Promise<void> => {
-    while (next < batches.length) {
-      const batch = batches[next++]!;
-      const records = [];
-      for (let i = batch.recordStartIndex!; i <= batch.recordEndIndex!; i++) records.push(pendingRecord(i));
-      await store.saveBatchRecords(jobId, batch.id, records);
-    }
-  };
-  await Promise.all(Array.from({ length: options.parallel ?? 4 }, saver));
-  await store.saveJobState({
-    id: jobId,
-    config: { batchSize, continueOnError: true },
-    status: 'PROCESSING',
-    distributed: true,
-    batches,
-    totalRecords,
-    startedAt: Date.now(),
+/** Forks a TypeScript script of this folder the way the workers are forked (IPC channel, same loader). */
+export function forkScript(file: string, env: Record<string, string>): ChildProcess {
+  const loader = loaderArgs();
+  return fork(path.join(__dirname, file), [], {
+    execArgv: loader.execArgv,
+    env: { ...process.env, ...env, ...loader.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  return { jobId, batches, totalRecords };
 }
 
 /** How to run the workers. */

@@ -11,7 +11,7 @@ import { randomUUID } from 'crypto';
 import type { Sequelize } from 'sequelize';
 import { LeaseLostError, SequelizeStateStore, type Batch, type ClaimBatchResult, type JobState } from '../../src';
 import { DATABASES, SKIPPED, freshStore, type TestDatabase } from '../helpers/databases';
-import { pendingRecord } from './protocol';
+import { pendingRecord } from '../engine/protocol';
 
 const N = 16;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -352,7 +352,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     }
   });
 
-  test('engine path (no worker id): a stalled worker reporting after its batch was redone is last-writer-wins for that batch only, and finalization still happens once', async () => {
+  test('engine path (no worker id), on the store that claimed the batch: a stalled worker reporting after its batch was redone is refused (LeaseLostError), the new holder\'s state stands', async () => {
     const [a, reclaimer, b] = pool.stores as [SequelizeStateStore, SequelizeStateStore, SequelizeStateStore];
     const list = batches(2);
     const job = distributedJob(list);
@@ -367,16 +367,40 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     const otherId = other.claimed ? other.reservation.batchId : '';
     await b.updateBatchState(job.id, otherId, { batchId: otherId, status: 'COMPLETED', processedCount: 10, failedCount: 0 });
     const otherRow = await batchRow(store, job.id, otherId);
-    // The stalled worker's unfenced report lands…
-    await a.updateBatchState(job.id, id, { batchId: id, status: 'COMPLETED', processedCount: 9, failedCount: 1 });
-    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'COMPLETED', processedCount: 9, failedCount: 1 });
-    const finals = await Promise.all([a.tryFinalizeJob(job.id), b.tryFinalizeJob(job.id)]);
-    expect(finals.filter(Boolean)).toHaveLength(1);
-    // …and the redoing worker's report, coming last, wins for that batch; the other batch is untouched.
+    // The stalled worker reports the batch the way the engine does, without a worker id: its store knows it claimed it.
+    const late = await a.updateBatchState(job.id, id, { batchId: id, status: 'COMPLETED', processedCount: 9, failedCount: 1 }).catch((e: unknown) => e);
+    expect(late).toBeInstanceOf(LeaseLostError);
+    expect((late as LeaseLostError).context).toMatchObject({ jobId: job.id, batchId: id, workerId: 'worker-A' });
+    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'PROCESSING', workerId: 'worker-B' });
+    expect(await a.tryFinalizeJob(job.id)).toBe(false);
     await b.updateBatchState(job.id, id, { batchId: id, status: 'COMPLETED', processedCount: 10, failedCount: 0 });
     expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'COMPLETED', processedCount: 10, failedCount: 0 });
     expect(await batchRow(store, job.id, otherId)).toEqual(otherRow);
-    expect(await b.tryFinalizeJob(job.id)).toBe(false);
+    const finals = await Promise.all([a.tryFinalizeJob(job.id), b.tryFinalizeJob(job.id)]);
+    expect(finals.filter(Boolean)).toHaveLength(1);
+  });
+
+  test('engine path (no worker id), on a store that never claimed the batch: the report lands as before (last writer wins for that batch only)', async () => {
+    const [a, reclaimer, b] = pool.stores as [SequelizeStateStore, SequelizeStateStore, SequelizeStateStore];
+    const list = batches(2);
+    const job = distributedJob(list);
+    await store.saveJobState(job);
+    const ra = await a.claimBatch(job.id, 'worker-A');
+    const id = ra.claimed ? ra.reservation.batchId : '';
+    await sleep(50);
+    expect(await reclaimer.reclaimStaleBatches(job.id, 10)).toBe(1);
+    const rb = await b.claimBatch(job.id, 'worker-B');
+    expect(rb.claimed && rb.reservation.batchId).toBe(id);
+    const other = await b.claimBatch(job.id, 'worker-B');
+    const otherId = other.claimed ? other.reservation.batchId : '';
+    await b.updateBatchState(job.id, otherId, { batchId: otherId, status: 'COMPLETED', processedCount: 10, failedCount: 0 });
+    const otherRow = await batchRow(store, job.id, otherId);
+    // Reported through `reclaimer`, which claimed nothing: not fenced.
+    await reclaimer.updateBatchState(job.id, id, { batchId: id, status: 'COMPLETED', processedCount: 9, failedCount: 1 });
+    expect(await batchRow(store, job.id, id)).toMatchObject({ status: 'COMPLETED', processedCount: 9, failedCount: 1 });
+    const finals = await Promise.all([a.tryFinalizeJob(job.id), b.tryFinalizeJob(job.id)]);
+    expect(finals.filter(Boolean)).toHaveLength(1);
+    expect(await batchRow(store, job.id, otherId)).toEqual(otherRow);
   });
 
   test('saveBatchRecords repeated (also concurrently) is idempotent', async () => {

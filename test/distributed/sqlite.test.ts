@@ -15,12 +15,12 @@
 import type { Sequelize } from 'sequelize';
 import { SequelizeStateStore } from '../../src';
 import { DATABASES, freshStore } from '../helpers/databases';
-import { workerLoop, type LoopConfig } from './engine';
+import { workerLoop, type LoopConfig } from '../engine/distributedWorker';
 import {
   describeOutcomes, messagesOf, prepareJob, runWorkers, verifyFinalization, verifyNoOverlap, verifyStore, type PreparedJob,
   type WorkerOutcome,
 } from './harness';
-import type { WorkerMessage } from './protocol';
+import type { WorkerMessage } from '../engine/protocol';
 
 const sqlite = DATABASES.find((d) => d.name === 'sqlite')!;
 const TOTAL = Number(process.env.DIST_SQLITE_TOTAL ?? 1_600);
@@ -73,6 +73,8 @@ async function inProcessWorkers(
           ...(hangAtClaim ? { hangAtClaim } : {}),
           hang: async () => {
             killedAt = Date.now();
+            // A dead process renews nothing: stop this store's lease renewal as its death would.
+            await store.close();
             throw new Died('worker died half-way through a batch');
           },
         }, send);

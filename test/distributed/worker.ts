@@ -17,8 +17,8 @@
 import 'reflect-metadata';
 import { Sequelize } from 'sequelize';
 import { SequelizeStateStore } from '../../src';
-import { workerLoop } from './engine';
-import type { GoMessage, WorkerEnv, WorkerMessage } from './protocol';
+import { workerLoop } from '../engine/distributedWorker';
+import type { GoMessage, WorkerEnv, WorkerMessage } from '../engine/protocol';
 
 const env = process.env as unknown as WorkerEnv;
 const workerId = env.DIST_WORKER_ID;

@@ -216,7 +216,9 @@ if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.na
   let ctx: Ctx;
   let other: Sequelize;
   beforeAll(async () => {
-    ctx = await freshStore(db, { poolMax: 1 });
+    // These tests claim batches and then reclaim them as stale through the same
+    // store: its own lease renewal (which would keep them fresh) is off.
+    ctx = await freshStore(db, { poolMax: 1, leaseRenewalMs: 0 });
     other = db.connect({ poolMax: 3 });
   });
   afterAll(async () => {

@@ -35,6 +35,8 @@ describe('every numeric option is checked, naming it', () => {
     ['sqliteBusyTimeoutMs', (v) => ({ sqliteBusyTimeoutMs: v }), [NaN, -1, 'x', Infinity, 2 ** 31]],
     ['recordBuffer.maxRecords', (v) => ({ recordBuffer: { maxRecords: v } }), [...bad, 0, 100_001]],
     ['recordBuffer.maxDelayMs', (v) => ({ recordBuffer: { maxDelayMs: v } }), [NaN, -1, 'x', Infinity, 2 ** 31]],
+    ['jobStateCacheMs', (v) => ({ jobStateCacheMs: v }), [NaN, -1, 'x', Infinity, 60_001]],
+    ['leaseRenewalMs', (v) => ({ leaseRenewalMs: v }), [NaN, -1, 'x', Infinity, 2 ** 31]],
   ];
   for (const [field, options, values] of cases) {
     it.each(values.map((v) => [String(typeof v === 'object' ? JSON.stringify(v) : v), v]))(`refuses ${field} = %s`, (_label, value) => {

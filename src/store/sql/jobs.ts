@@ -15,12 +15,15 @@ export function upsertJob(t: SqlTarget): string {
 }
 
 /**
- * `$1` job: its status and distributed flag; `locked`: the row stays locked
- * until the transaction ends (a finalize running meanwhile is waited for).
+ * `$1` job: its status, distributed flag, `version` and `created_at` (which
+ * together tell whether the row is still the one a store last saved);
+ * `locked`: the row stays locked until the transaction ends (a finalize
+ * running meanwhile is waited for).
  */
 export function selectJobHead(t: SqlTarget, locked: boolean): string {
   const q = t.q;
-  return `SELECT ${q('status')} AS ${q('status')}, ${q('distributed')} AS ${q('distributed')} FROM ${t.tables.jobs} WHERE ${q('id')} = $1`
+  return `SELECT ${q('status')} AS ${q('status')}, ${q('distributed')} AS ${q('distributed')},`
+    + ` ${q('version')} AS ${q('version')}, ${q('created_at')} AS ${q('createdAt')} FROM ${t.tables.jobs} WHERE ${q('id')} = $1`
     + (locked ? t.dialect.forUpdate : '');
 }
 
@@ -29,6 +32,7 @@ export function selectJob(t: SqlTarget): string {
   const q = t.q;
   return `SELECT ${q('id')} AS ${q('id')}, ${q('status')} AS ${q('status')}, ${t.dialect.jsonText(q('config'))} AS ${q('config')},`
     + ` ${q('total_records')} AS ${q('totalRecords')}, ${q('started_at')} AS ${q('startedAt')},`
-    + ` ${q('completed_at')} AS ${q('completedAt')}, ${q('distributed')} AS ${q('distributed')}`
+    + ` ${q('completed_at')} AS ${q('completedAt')}, ${q('distributed')} AS ${q('distributed')},`
+    + ` ${q('version')} AS ${q('version')}, ${q('created_at')} AS ${q('createdAt')}`
     + ` FROM ${t.tables.jobs} WHERE ${q('id')} = $1`;
 }
