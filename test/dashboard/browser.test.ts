@@ -5,7 +5,7 @@
  * (DASHBOARD_BROWSER, else /usr/bin/chromium); CI sets DASHBOARD_BROWSER,
  * and a path that does not exist fails.
  *
- * Saves docs/images/dashboard-jobs.png and dashboard-job.png.
+ * Saves dashboard-jobs.png and dashboard-job.png in .tmp/screenshots (docs/images with UPDATE_SCREENSHOTS=1).
  */
 import { fork, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
@@ -19,7 +19,8 @@ import { BROWSER_ARGS, browserPath, seedJob, serve, TOKEN, XSS_FIELD, XSS_JOB, t
 
 const executablePath = browserPath();
 const ROOT = path.join(__dirname, '..', '..');
-const IMAGES = path.join(ROOT, 'docs', 'images');
+// Screenshots go to .tmp/screenshots; UPDATE_SCREENSHOTS=1 writes the README's (docs/images) instead.
+const IMAGES = process.env.UPDATE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'images') : path.join(ROOT, '.tmp', 'screenshots');
 const REGISTER = path.join(ROOT, 'test', 'distributed', 'register.js');
 const WORKER = path.join(__dirname, 'worker.ts');
 const STALE_MS = 1500;
