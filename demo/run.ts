@@ -47,6 +47,8 @@ interface DemoOptions {
   kill: boolean;
   dir: string;
   createDb: boolean;
+  dashboard: boolean;
+  dashboardPort: number;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -64,6 +66,8 @@ function parseArgs(argv: string[]): DemoOptions {
     .option('--no-kill', 'do not kill a worker')
     .option('--dir <dir>', 'where the CSV (and the default SQLite file) go', '.tmp')
     .option('--create-db', 'PostgreSQL, MySQL, MariaDB: create the database of the URL when it does not exist', false)
+    .option('--dashboard', 'serve the dashboard while the import runs (and after, until Ctrl-C); with --work-ms 1 there is time to watch', false)
+    .option('--dashboard-port <n>', 'port of the dashboard', (v) => parseInteger(v, '--dashboard-port', 0, 65535), 4100)
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ outputError: (s, write) => write(`demo: ${s.replace(/^error: /, '').trim()}\n`) });
@@ -99,6 +103,7 @@ async function main(argv: string[]): Promise<number> {
   const shown = target.dialect === 'sqlite' ? `SQLite ${path.resolve(target.storage as string)}` : redactUrl(url);
   say(`Database: ${shown} (tables ${o.prefix}bulkimport_*)`);
   const workers = new Map<string, ChildProcess>();
+  let dashboard: { url: string; close(): Promise<void> } | undefined;
   try {
     // ---- 1. the CSV
     const csvFile = path.join(o.dir, `demo-users-${o.records}.csv`);
@@ -139,6 +144,11 @@ async function main(argv: string[]): Promise<number> {
     };
     await store.saveJobState(job);
     say(`Prepared job ${jobId}: ${rows.length} records in ${batches.length} batches of ${o.batchSize} (${formatDuration(Date.now() - t)})`);
+    if (o.dashboard) {
+      const { serveDashboard } = await import('../src/dashboard');
+      dashboard = await serveDashboard(store, { port: o.dashboardPort, staleAfterMs: o.staleMs, refreshMs: 1000 });
+      say(`Dashboard: ${dashboard.url}job?id=${encodeURIComponent(jobId)}`);
+    }
 
     // ---- 3. workers
     const entry = workerEntry();
@@ -310,9 +320,14 @@ async function main(argv: string[]): Promise<number> {
       for (const p of problems) process.stderr.write(`demo: ${p}\n`);
       return 1;
     }
+    if (dashboard) {
+      say(`Dashboard stays up at ${dashboard.url}: Ctrl-C to stop.`);
+      await new Promise<void>((resolve) => process.once('SIGINT', () => resolve()));
+    }
     return 0;
   } finally {
     for (const child of workers.values()) child.kill('SIGKILL');
+    await dashboard?.close();
     await db.close();
   }
 }
