@@ -98,14 +98,21 @@ export interface ProgressJob {
   readonly distributed: boolean;
 }
 
-/** Reads the batch aggregates and live record counts of `jobs` (at most a few hundred) and builds their inputs. */
+/** Whether a job's batch aggregates include batches in flight, whose records must be counted. */
+function hasLiveBatches(job: ProgressJob, batches: readonly BatchAggregate[]): boolean {
+  return batches.some((b) => b.status === 'PROCESSING' || b.status === 'PAUSED' || (b.status === 'PENDING' && !(job.distributed && b.fresh)));
+}
+
+/**
+ * Reads the batch aggregates of `jobs` (at most a few hundred, one statement)
+ * and the record counts of the batches in flight of those that have any (one
+ * statement each), and builds their inputs.
+ */
 export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJob[]): Promise<Map<string, ProgressInputs>> {
   const out = new Map<string, ProgressInputs>();
   if (jobs.length === 0) return out;
   const ids = jobs.map((j) => j.id);
-  const singles = jobs.filter((j) => !j.distributed).map((j) => j.id);
   const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length), ids);
-  const live = await ctx.select<Record<string, unknown>>(ctx.sql(liveRecordCounts, ids.length, singles.length), [...ids, ...singles]);
   for (const job of jobs) {
     const batches = aggregates.filter((r) => r.jobId === job.id).map((r): BatchAggregate => ({
       status: String(r.status),
@@ -115,9 +122,11 @@ export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJ
       failed: toNumber(r.failed) ?? 0,
       size: toNumber(r.size) ?? 0,
     }));
-    const counts: Record<string, number> = {};
-    for (const r of live) if (r.jobId === job.id) counts[String(r.status)] = toNumber(r.n) ?? 0;
-    out.set(job.id, { ...job, batches, live: counts });
+    const live: Record<string, number> = {};
+    if (hasLiveBatches(job, batches)) {
+      for (const r of await ctx.select(ctx.sql(liveRecordCounts, job.distributed), [job.id])) live[String(r.status)] = toNumber(r.n) ?? 0;
+    }
+    out.set(job.id, { ...job, batches, live });
   }
   return out;
 }

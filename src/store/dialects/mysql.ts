@@ -36,6 +36,7 @@ export const mysql: Dialect = {
   nowMs: `CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)`,
   // MariaDB's JSON is LONGTEXT; the cast keeps drivers from decoding it.
   textParam: (param) => param,
+  inList: (column, subquery) => `${column} IN (${subquery})`,
   jsonText: (column) => `CAST(${column} AS CHAR)`,
   onConflictUpdate(_table, keys, update, raw = {}) {
     const sets = [

@@ -25,6 +25,7 @@ export const sqlite: Dialect = {
   quote: quoteStandard,
   nowMs: `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`,
   textParam: (param) => param,
+  inList: (column, subquery) => `${column} IN (${subquery})`,
   jsonText: (column) => column,
   onConflictUpdate: onConflictStandard,
   isTransient(error) {

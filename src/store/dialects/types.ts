@@ -73,6 +73,12 @@ export interface Dialect {
    * column (PostgreSQL deduces one type per parameter from all its uses).
    */
   textParam(param: string): string;
+  /**
+   * `column` is one of the values `subquery` returns, written so that the
+   * subquery is run first and the outer rows are found through an index on
+   * `column` (not a semi-join over every outer row).
+   */
+  inList(column: string, subquery: string): string;
   /** An SQL expression reading a JSON column as text, whatever the driver would decode. */
   jsonText(column: string): string;
 

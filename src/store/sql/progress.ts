@@ -32,20 +32,18 @@ export function batchAggregates(t: SqlTarget, jobs: number): string {
 }
 
 /**
- * `$1…$jobs` jobs, then `$(jobs+1)…` the jobs among them that are not
- * distributed (`singles` of them): record counts by job and status for the
- * batches in flight — PROCESSING or PAUSED, or PENDING unless the batch of a
- * distributed job was never claimed (its records are the orchestrator's).
+ * `$1` job: its record counts by status over the batches in flight —
+ * PROCESSING or PAUSED, or PENDING unless (`distributed`) the batch was never
+ * claimed (its records are the orchestrator's, all pending). The batch ids
+ * are found first and the records looked up by them (`Dialect.inList`):
+ * PostgreSQL planned the plain `IN (subquery)` as a scan of every record of
+ * the job (148 ms at 1,000,000 records).
  */
-export function liveRecordCounts(t: SqlTarget, jobs: number, singles: number): string {
+export function liveRecordCounts(t: SqlTarget, distributed: boolean): string {
   const q = t.q;
-  const pending = singles > 0
-    ? `(b.${q('version')} > 0 OR b.${q('job_id')} IN (${paramList(jobs + 1, singles)}))`
-    : `b.${q('version')} > 0`;
-  return `SELECT r.${q('job_id')} AS ${q('jobId')}, r.${q('status')} AS ${q('status')}, COUNT(*) AS ${q('n')}`
-    + ` FROM ${t.tables.records} r JOIN ${t.tables.batches} b ON b.${q('job_id')} = r.${q('job_id')} AND b.${q('batch_id')} = r.${q('batch_id')}`
-    + ` WHERE b.${q('job_id')} IN (${paramList(1, jobs)})`
-    + ` AND (b.${q('status')} IN ('PROCESSING', 'PAUSED') OR (b.${q('status')} = 'PENDING' AND ${pending}))`
-    + ` GROUP BY r.${q('job_id')}, r.${q('status')}`;
+  const live = `SELECT b.${q('batch_id')} FROM ${t.tables.batches} b WHERE b.${q('job_id')} = $1`
+    + ` AND (b.${q('status')} IN ('PROCESSING', 'PAUSED') OR (b.${q('status')} = 'PENDING'`
+    + `${distributed ? ` AND b.${q('version')} > 0` : ''}))`;
+  return `SELECT ${q('status')} AS ${q('status')}, COUNT(*) AS ${q('n')} FROM ${t.tables.records}`
+    + ` WHERE ${q('job_id')} = $1 AND ${t.dialect.inList(q('batch_id'), live)} GROUP BY ${q('status')}`;
 }
-
