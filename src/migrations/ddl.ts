@@ -64,10 +64,12 @@ export function checkLocation(sequelize: Sequelize, location: SchemaLocation, op
     if (typeof location.schema !== 'string' || !IDENTIFIER.test(location.schema)) {
       throw new InvalidInputError('schema must be an identifier of letters, digits and underscores', { ...context, field: 'schema' });
     }
-    if (sequelize.getDialect() === 'sqlite') {
-      // Sequelize fakes SQLite schemas as a `schema.table` name, which the
-      // store's statements do not address: refuse rather than split the tables.
-      throw new InvalidInputError('the schema option is not supported on SQLite; use tablePrefix', { ...context, field: 'schema' });
+    if (!(dialectFor(sequelize.getDialect()) as Dialect).supportsSchema(sequelize.getDialect())) {
+      // Sequelize fakes SQLite's (and the mysql dialect's) schemas as a
+      // `schema.table` name, which the store's statements do not address:
+      // refuse rather than split the tables.
+      const where = sequelize.getDialect() === 'sqlite' ? 'SQLite' : `the ${sequelize.getDialect()} dialect`;
+      throw new InvalidInputError(`the schema option is not supported on ${where}; use tablePrefix`, { ...context, field: 'schema' });
     }
   }
   return { tablePrefix, schema: location.schema };

@@ -1,6 +1,8 @@
+import { LRUCache } from 'lru-cache';
 import { Transaction, type Sequelize } from 'sequelize';
 import type { Dialect } from './dialects';
 import type { Driver, Want } from './dialects/drivers';
+import { logStatement } from './statementLog';
 
 /** A transaction the executor runs statements in: the connection that holds it. */
 export interface Tx {
@@ -13,6 +15,24 @@ interface ConnectionManager {
   destroyConnection?(connection: unknown): Promise<void>;
 }
 
+/**
+ * No pooled connection became free within the pool's acquire timeout. The
+ * store takes its own connections from the application's pool; the usual
+ * cause is a store call made while the application holds every connection —
+ * inside its own transaction with `pool.max: 1`, say — which waits for a
+ * connection that only its caller can give back.
+ */
+export class PoolExhaustedError extends Error {
+  constructor(sequelize: Sequelize, override readonly cause: unknown) {
+    const pool = (sequelize as unknown as { options?: { pool?: { max?: unknown; acquire?: unknown } } }).options?.pool ?? {};
+    super(`no connection of the Sequelize pool became free within its acquire timeout (pool.max = ${String(pool.max ?? 'default')},`
+      + ` acquire = ${String(pool.acquire ?? 'default')} ms): every connection is in use. The store takes its own connections and never`
+      + ' joins your transactions: a store call made inside a transaction that holds the last free connection waits for it;'
+      + ' call the store outside the transaction, or raise pool.max');
+    this.name = 'PoolExhaustedError';
+  }
+}
+
 /** A statement with `$n` rewritten for the driver, and which bind value goes where. */
 interface Compiled {
   readonly text: string;
@@ -20,8 +40,12 @@ interface Compiled {
   readonly order: readonly number[] | undefined;
 }
 
-/** Most compiled statements kept (multi-row statements vary with the row count). */
-const COMPILED_CACHE = 512;
+/**
+ * Characters of statement text the compiled-statement cache keeps (about
+ * 2 MB): multi-row statements differ by row count and a 500-record upsert is
+ * ~40,000 characters, so a cache bounded by entries alone held tens of MB.
+ */
+export const COMPILED_CACHE_CHARS = 1_000_000;
 
 /**
  * One queue per Sequelize instance on SQLite: the store's statements and
@@ -51,7 +75,10 @@ const sqliteQueues = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
  */
 export class Executor {
   private readonly manager: ConnectionManager;
-  private readonly compiled = new Map<string, Compiled>();
+  private readonly compiled = new LRUCache<string, Compiled>({
+    maxSize: COMPILED_CACHE_CHARS,
+    sizeCalculation: (c, sql) => sql.length + (c.order ? c.text.length + c.order.length : 1),
+  });
 
   constructor(
     private readonly sequelize: Sequelize,
@@ -134,12 +161,17 @@ export class Executor {
   private async runOn(connection: unknown, sql: string, bind: readonly unknown[], want: Want): Promise<{ rows: Record<string, unknown>[]; count: number }> {
     const { text, order } = this.compile(sql);
     const params = order ? order.map((i) => bind[i] ?? null) : bind.map((v) => v ?? null);
-    const log = (this.sequelize as unknown as { options: { logging?: unknown } }).options.logging;
-    if (typeof log === 'function') {
-      const message = `Executing (default): ${text}`;
-      if (log === console.log) log(message);
-      else log(message, { bind: params });
+    const logged = logStatement(this.sequelize, text, params, want === 'rows' ? 'SELECT' : 'RAW');
+    if (!logged) return this.execute(connection, text, params, want);
+    try {
+      return await this.execute(connection, text, params, want);
+    } finally {
+      logged();
     }
+  }
+
+  /** Runs one statement, with the instance's `beforeQuery`/`afterQuery` hooks around it when it has any. */
+  private async execute(connection: unknown, text: string, params: readonly unknown[], want: Want): Promise<{ rows: Record<string, unknown>[]; count: number }> {
     if (!this.sequelize.hasHook('beforeQuery') && !this.sequelize.hasHook('afterQuery')) {
       return this.driver.run(connection, text, params, want);
     }
@@ -169,16 +201,20 @@ export class Executor {
     let compiled = this.compiled.get(sql);
     if (!compiled) {
       compiled = this.driver.placeholders === 'numbered' ? { text: sql, order: undefined } : toPositional(sql);
-      if (this.compiled.size >= COMPILED_CACHE) this.compiled.clear();
       this.compiled.set(sql, compiled);
     }
     return compiled;
   }
 
-  private acquire(): Promise<unknown> {
+  private async acquire(): Promise<unknown> {
     // A fresh options object each time: dialects write into it. The write
     // pool under read replication, so a read sees the store's own writes.
-    return this.manager.getConnection({ type: 'RAW', useMaster: true });
+    try {
+      return await this.manager.getConnection({ type: 'RAW', useMaster: true });
+    } catch (error) {
+      if ((error as { name?: unknown })?.name === 'SequelizeConnectionAcquireTimeoutError') throw new PoolExhaustedError(this.sequelize, error);
+      throw error;
+    }
   }
 
   private async destroy(connection: unknown): Promise<void> {

@@ -84,7 +84,7 @@ export class SequelizeStateStore implements DistributedStateStore {
         context,
       );
     }
-    const settings = resolveOptions(sequelize, options, dialect.singleWriter);
+    const settings = resolveOptions(sequelize, options, dialect);
     if (dialect.singleWriter) applySqliteBusyTimeout(sequelize, settings.sqliteBusyTimeoutMs);
     this.models = defineStoreModels(sequelize, { tablePrefix: settings.tablePrefix, schema: settings.schema });
     const qualify = (table: string): string =>

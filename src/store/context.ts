@@ -7,7 +7,7 @@ import type { Sequelize } from 'sequelize';
 import { PersistenceError, StateStoreError, type ErrorContext } from '../errors';
 import type { Dialect, Tables } from './dialects';
 import { causeOf } from './dialects/driverErrors';
-import type { Executor, Tx } from './Executor';
+import { PoolExhaustedError, type Executor, type Tx } from './Executor';
 import { ReadJobs, WrittenJobs } from './jobCache';
 import type { StoreSettings } from './options';
 import type { RecordBuffer } from './RecordBuffer';
@@ -105,6 +105,7 @@ export class StoreContext {
       return await fn();
     } catch (error) {
       if (error instanceof StateStoreError) throw error;
+      if (error instanceof PoolExhaustedError) throw new PersistenceError(error.message, context, { cause: error });
       const cause = causeOf(error);
       const message = cause instanceof Error ? cause.message : String(cause);
       throw new PersistenceError(`the database refused the operation: ${message}`, context, { cause });

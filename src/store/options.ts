@@ -7,6 +7,7 @@
  */
 import type { Sequelize } from 'sequelize';
 import { InvalidInputError } from '../errors';
+import type { Dialect } from './dialects';
 import type { RecordBufferOptions } from './RecordBuffer';
 
 /** Options of {@link SequelizeStateStore}. */
@@ -104,7 +105,11 @@ function describe(value: unknown): string {
  * Checks every option against the Sequelize instance it is for.
  * @throws InvalidInputError naming the first bad option.
  */
-export function resolveOptions(sequelize: Sequelize, options: SequelizeStateStoreOptions, singleWriter: boolean): StoreSettings {
+export function resolveOptions(
+  sequelize: Sequelize,
+  options: SequelizeStateStoreOptions,
+  dialect: Pick<Dialect, 'supportsSchema' | 'foldsUnquoted'>,
+): StoreSettings {
   if (typeof options !== 'object' || options === null) fail('options must be an object', 'options');
   const prefix = options.tablePrefix ?? '';
   if (typeof prefix !== 'string' || !/^[A-Za-z0-9_]*$/.test(prefix) || prefix.length > 30) {
@@ -116,8 +121,17 @@ export function resolveOptions(sequelize: Sequelize, options: SequelizeStateStor
   if (schema !== undefined && (typeof schema !== 'string' || !IDENTIFIER.test(schema))) {
     fail(`${schemaField} must be an identifier of letters, digits and underscores`, schemaField);
   }
-  if (schema !== undefined && singleWriter) {
-    fail(`${schemaField === 'schema' ? 'schema is' : "Sequelize's define.schema is"} not supported on SQLite; use tablePrefix`, schemaField);
+  if (schema !== undefined && !dialect.supportsSchema(sequelize.getDialect())) {
+    const what = schemaField === 'schema' ? 'schema is' : "Sequelize's define.schema is";
+    const where = sequelize.getDialect() === 'sqlite' ? 'SQLite' : `the ${sequelize.getDialect()} dialect`;
+    fail(`${what} not supported on ${where} (Sequelize names such a table \`schema.table\` in the current database);`
+      + ' use tablePrefix, or the database in the connection URL (MySQL: the mariadb dialect honours schema)', schemaField);
+  }
+  const quoting = (sequelize as unknown as { options?: { quoteIdentifiers?: unknown } }).options?.quoteIdentifiers;
+  if (quoting === false && dialect.foldsUnquoted && /[A-Z]/.test(`${prefix}${schema ?? ''}`)) {
+    const field = /[A-Z]/.test(prefix) ? 'tablePrefix' : schemaField;
+    fail(`${field} has upper-case letters, which Sequelize's quoteIdentifiers: false folds to lower case when it creates the tables`
+      + ' while the store addresses them exactly: use a lower-case name, or leave quoteIdentifiers on', field);
   }
   const buffer = options.recordBuffer;
   let recordBuffer: Required<RecordBufferOptions> | undefined;

@@ -19,6 +19,8 @@ export const mysql: Dialect = {
   singleWriter: false,
   // InnoDB reads an UPDATE's subqueries with locking reads: the latest committed
   // rows, waiting for uncommitted ones (the finalize race test shows it).
+  supportsSchema: (name) => name === 'mariadb',
+  foldsUnquoted: false,
   lockBeforeCheck: false,
   maxBindParams: 65535,
   maxStatementBytesQuery: 'SELECT @@max_allowed_packet AS n',

@@ -14,6 +14,8 @@ export const postgres: Dialect = {
   updateReturning: true,
   rowLocks: true,
   singleWriter: false,
+  supportsSchema: () => true,
+  foldsUnquoted: true,
   lockBeforeCheck: true,
   maxBindParams: 65535,
   beginTransaction: 'BEGIN',

@@ -12,6 +12,8 @@ export const sqlite: Dialect = {
   rowLocks: false,
   singleWriter: true,
   // One writer at a time: a write statement sees every commit before it.
+  supportsSchema: () => false,
+  foldsUnquoted: false,
   lockBeforeCheck: false,
   // SQLite's default limit since 3.32 (the store needs 3.35+ for RETURNING).
   // Statements are sent with `?` placeholders: with `$n` names SQLite resolves

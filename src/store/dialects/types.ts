@@ -32,6 +32,20 @@ export interface Dialect {
    * first and check in a new statement, or it may act on rows it never saw.
    */
   readonly lockBeforeCheck: boolean;
+  /**
+   * Unquoted identifiers are folded to lower case (PostgreSQL): with
+   * Sequelize's `quoteIdentifiers: false`, tables it creates for an
+   * upper-case prefix get lower-case names, which the store's quoted
+   * statements would not find.
+   */
+  readonly foldsUnquoted: boolean;
+  /**
+   * Whether Sequelize's dialect `sequelizeDialect` puts a model's `schema` in
+   * a real schema (PostgreSQL) or database (the `mariadb` dialect). SQLite and
+   * the `mysql` dialect fake it as one table named `schema.table` in the
+   * current database, which the store's qualified statements would not find.
+   */
+  supportsSchema(sequelizeDialect: string): boolean;
   /** One writer at a time for the whole database (SQLite): transactions start `IMMEDIATE`. */
   readonly singleWriter: boolean;
   /** Most bind parameters one statement may carry. */
