@@ -71,7 +71,8 @@ describe.each(DATABASES.map((d) => [d.name, d] as const))('the prefixes of a %s 
   }
 });
 
-describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('a %s database that does not exist', (name, db) => {
+// Jest refuses an empty table: without a server URL there is nothing to run here.
+if (SERVER_DATABASES.length > 0) describe.each(SERVER_DATABASES.map((d) => [d.name, d] as const))('a %s database that does not exist', (name, db) => {
   const database = uniquePrefix('bulk_missing_').replace(/_$/, '');
   const url = new URL(db.url as string);
   url.pathname = `/${database}`;

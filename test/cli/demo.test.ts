@@ -11,6 +11,7 @@ import { createSequelize, parseDatabaseUrl } from '../../src/cli/connect';
 import { expectedFailures } from '../../demo/csv';
 import { Sequelize } from 'sequelize';
 import { uniquePrefix } from '../helpers/databases';
+import { slowTest } from '../helpers/slow';
 import { build, cli, dropPrefix, expectOneLineError, removeBuild, runTs } from './cliHelpers';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bulkimport-demo-'));
@@ -34,7 +35,7 @@ describe.each(TARGETS.map((t) => [t.name, t] as const))('npm run demo on %s', (n
     await sequelize.close();
   });
 
-  it('imports with several workers, survives a killed worker and finalizes', async () => {
+  slowTest('imports with several workers, survives a killed worker and finalizes', async () => {
     const records = 600;
     const r = await runTs('demo/run.ts', [
       '--records', String(records), '--batch-size', '50', '--workers', '3', '--stale-ms', '1500', '--prefix', prefix, '--dir', dir,
@@ -86,7 +87,8 @@ const SERVERS: { name: string; url: string }[] = [
   ...(process.env.MARIADB_URL ? [{ name: 'mariadb', url: process.env.MARIADB_URL }] : []),
 ];
 
-describe.each(SERVERS.map((t) => [t.name, t] as const))('npm run demo on a %s database that does not exist', (name, server) => {
+// Jest refuses an empty table: without a server URL there is nothing to run here.
+if (SERVERS.length > 0) describe.each(SERVERS.map((t) => [t.name, t] as const))('npm run demo on a %s database that does not exist', (name, server) => {
   const database = `bulk_demo_missing_${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}`;
   const url = new URL(server.url);
   url.pathname = `/${database}`;

@@ -7,10 +7,12 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { slowTest } from '../helpers/slow';
 
 const ROOT = path.join(__dirname, '..', '..');
 
-test('demo --dashboard: the job page is served while and after the import; Ctrl-C stops it', async () => {
+// The demo and its worker processes: SLOW_TESTS=1 only.
+slowTest('demo --dashboard: the job page is served while and after the import; Ctrl-C stops it', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-dashboard-'));
   const env = { ...process.env };
   delete env.DATABASE_URL; // the demo's own SQLite file

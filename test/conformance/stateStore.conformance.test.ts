@@ -18,6 +18,7 @@ import {
   type Batch, type BatchStatus, type JobConfig, type JobState, type ProcessedRecord, type RawRecord, type ValidationError,
 } from '../../src';
 import { DATABASES, freshStore, type TestDatabase } from '../helpers/databases';
+import { slowTest, verbose } from '../helpers/slow';
 
 const BATCH_SIZE = 500;
 const TOTAL = 10_000;
@@ -311,7 +312,7 @@ describe.each(DATABASES)('StateStore conformance on $name', (db) => {
     await ctx?.drop();
   });
 
-  test(`a ${TOTAL.toLocaleString('en')}-record single-process job with a pause, a restore and a final save comes back exactly`, async () => {
+  slowTest(`a ${TOTAL.toLocaleString('en')}-record single-process job with a pause, a restore and a final save comes back exactly`, async () => {
     const { store } = ctx;
     const jobId = randomUUID();
     const model = new Model();
@@ -466,9 +467,9 @@ describe.each(DATABASES)('StateStore conformance on $name', (db) => {
         estimatedRemainingMs: 0,
       });
       const readMs = Number(process.hrtime.bigint() - t1) / 1e6;
-      // Not an assertion: the time is reported so that slow dialects are visible.
-      process.stdout.write(`[conformance ${db.name}] ${TOTAL} records written in ${Math.round(writeMs)} ms `
-        + `(${Math.round((TOTAL / writeMs) * 1000)} records/s), read back in ${Math.round(readMs)} ms\n`);
+      // Not an assertion: with TEST_VERBOSE=1 the time is reported so that slow dialects are visible.
+      verbose(`[conformance ${db.name}] ${TOTAL} records written in ${Math.round(writeMs)} ms `
+        + `(${Math.round((TOTAL / writeMs) * 1000)} records/s), read back in ${Math.round(readMs)} ms`);
     } finally {
       await third.sequelize.close();
     }

@@ -1,9 +1,10 @@
 /**
  * The dashboard in a real browser: Debian's Chromium driven by
  * playwright-core, against a SQLite store that real worker processes
- * (worker.ts) write to. Skipped, saying so, when no browser is found
- * (DASHBOARD_BROWSER, else /usr/bin/chromium); CI sets DASHBOARD_BROWSER,
- * and a path that does not exist fails.
+ * (worker.ts) write to. Runs with SLOW_TESTS=1 (CI) only; then skipped,
+ * saying so, when no browser is found (DASHBOARD_BROWSER, else
+ * /usr/bin/chromium); CI sets DASHBOARD_BROWSER, and a path that does not
+ * exist fails.
  *
  * Saves dashboard-jobs.png and dashboard-job.png in .tmp/screenshots (docs/images with UPDATE_SCREENSHOTS=1).
  */
@@ -15,6 +16,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { Sequelize } from 'sequelize';
 import { SequelizeStateStore } from '../../src';
 import { uniquePrefix } from '../helpers/databases';
+import { SLOW_TESTS } from '../helpers/slow';
 import { BROWSER_ARGS, browserPath, seedJob, serve, TOKEN, XSS_FIELD, XSS_JOB, type Served } from './support';
 
 const executablePath = browserPath();
@@ -25,11 +27,12 @@ const REGISTER = path.join(ROOT, 'test', 'distributed', 'register.js');
 const WORKER = path.join(__dirname, 'worker.ts');
 const STALE_MS = 1500;
 
-if (!executablePath) {
+// A real browser and worker processes: SLOW_TESTS=1 only.
+if (SLOW_TESTS && !executablePath) {
   // eslint-disable-next-line no-console
   console.warn('Dashboard browser tests SKIPPED: no browser (set DASHBOARD_BROWSER or install chromium at /usr/bin/chromium)');
 }
-const suite = executablePath ? describe : describe.skip;
+const suite = SLOW_TESTS && executablePath ? describe : describe.skip;
 
 /** TypeScript files a worker loads, transpiled once into register.js's cache. */
 function workerSources(): string[] {

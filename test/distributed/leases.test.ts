@@ -13,6 +13,7 @@
 import 'reflect-metadata';
 import { LeaseLostError, SequelizeStateStore } from '../../src';
 import { DATABASES, freshStore, type TestDatabase } from '../helpers/databases';
+import { slowTest } from '../helpers/slow';
 import { distributedJob, pendingRecord } from '../reliability/helpers';
 import { forkScript } from './harness';
 
@@ -92,7 +93,7 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('leas
     }
   });
 
-  test('a worker process that stalls stops renewing: its batch is reclaimed and taken over, and its report is refused', async () => {
+  slowTest('a worker process that stalls stops renewing: its batch is reclaimed and taken over, and its report is refused', async () => {
     await job('lease-stall');
     const child = forkScript('leaseChild.ts', {
       LEASE_DIALECT: name === 'sqlite' ? 'sqlite' : name, LEASE_URL: db.url ?? (storage() as string), LEASE_PREFIX: ctx.prefix,

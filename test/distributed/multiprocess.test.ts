@@ -10,6 +10,7 @@
  * true totals (the engine's job summary).
  */
 import { SERVER_DATABASES, SKIPPED, freshStore, type TestDatabase } from '../helpers/databases';
+import { SLOW_TESTS } from '../helpers/slow';
 import {
   CLOCK_SLACK_MS, describeOutcomes, messagesOf, prepareJob, runWorkers, verifyFinalization, verifyNoOverlap, verifyStore,
 } from './harness';
@@ -21,8 +22,9 @@ const WORKERS = 8;
 
 jest.setTimeout(480_000);
 
-if (SERVER_DATABASES.length === 0) {
-  test.skip(`multi-process distributed tests need a server database: ${SKIPPED.join(', ')}`, () => undefined);
+if (SERVER_DATABASES.length === 0 || !SLOW_TESTS) {
+  const why = SLOW_TESTS ? `a server database: ${SKIPPED.join(', ')}` : 'SLOW_TESTS=1';
+  test.skip(`multi-process distributed tests need ${why}`, () => undefined);
 }
 
 // Jest refuses an empty table, hence the else.

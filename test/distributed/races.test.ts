@@ -11,6 +11,7 @@ import { randomUUID } from 'crypto';
 import type { Sequelize } from 'sequelize';
 import { LeaseLostError, SequelizeStateStore, type Batch, type ClaimBatchResult, type JobState } from '../../src';
 import { DATABASES, SKIPPED, freshStore, type TestDatabase } from '../helpers/databases';
+import { slowTest } from '../helpers/slow';
 import { pendingRecord } from '../engine/protocol';
 
 const N = 16;
@@ -85,6 +86,8 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
   let fresh: Awaited<ReturnType<typeof freshStore>>;
   let pool: Awaited<ReturnType<typeof peers>>;
   let store: SequelizeStateStore;
+  // Sixteen SQLite connections taking turns on one write lock take 10-20 s per test: SLOW_TESTS=1 only there.
+  const slowOnSqlite = db.name === 'sqlite' ? slowTest : test;
 
   beforeAll(async () => {
     fresh = await freshStore(db, { poolMax: 4 });
@@ -311,7 +314,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     expect(again.claimed && again.reservation.batchId).toBe(id);
   });
 
-  test('saveJobState of the same distributed job again (also concurrently) neither resets claimed/done batches nor duplicates them', async () => {
+  slowOnSqlite('saveJobState of the same distributed job again (also concurrently) neither resets claimed/done batches nor duplicates them', async () => {
     const list = batches(5);
     const job = distributedJob(list);
     await store.saveJobState(job);
@@ -335,7 +338,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     expect(next.claimed && next.reservation.batchIndex).toBe(2);
   });
 
-  test('claimers racing repeated saveJobState of the same job all get a batch, and no batch is reset', async () => {
+  slowOnSqlite('claimers racing repeated saveJobState of the same job all get a batch, and no batch is reset', async () => {
     for (let round = 0; round < 2; round++) {
       const list = batches(200);
       const job = distributedJob(list);

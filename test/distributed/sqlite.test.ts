@@ -15,6 +15,7 @@
 import type { Sequelize } from 'sequelize';
 import { SequelizeStateStore } from '../../src';
 import { DATABASES, freshStore } from '../helpers/databases';
+import { slowTest } from '../helpers/slow';
 import { workerLoop, type LoopConfig } from '../engine/distributedWorker';
 import {
   describeOutcomes, messagesOf, prepareJob, runWorkers, verifyFinalization, verifyNoOverlap, verifyStore, type PreparedJob,
@@ -95,7 +96,7 @@ async function inProcessWorkers(
 }
 
 describe('distributed import on SQLite (development use)', () => {
-  test(`4 workers in one process taking turns, one dying half-way through a batch: ${TOTAL} records, nothing lost`, async () => {
+  slowTest(`4 workers in one process taking turns, one dying half-way through a batch: ${TOTAL} records, nothing lost`, async () => {
     const fresh = await freshStore(sqlite);
     try {
       const storage = (fresh.sequelize as unknown as { options: { storage: string } }).options.storage;
@@ -139,7 +140,7 @@ describe('distributed import on SQLite (development use)', () => {
     }
   });
 
-  test('2 worker processes on one SQLite file', async () => {
+  slowTest('2 worker processes on one SQLite file', async () => {
     const fresh = await freshStore(sqlite);
     try {
       const storage = (fresh.sequelize as unknown as { options: { storage: string } }).options.storage;

@@ -7,5 +7,7 @@ export default async function globalSetup(): Promise<void> {
     else skipped.push(`${name} (${env} not set)`);
   }
   process.stdout.write(`\nDatabases covered: ${covered.join(', ')}\n`);
-  if (skipped.length > 0) process.stdout.write(`Databases SKIPPED: ${skipped.join(', ')}\n\n`);
+  if (skipped.length > 0) process.stdout.write(`Databases SKIPPED: ${skipped.join(', ')}\n`);
+  if (process.env.SLOW_TESTS !== '1') process.stdout.write('Slow tests SKIPPED (worker processes, browser, long imports): SLOW_TESTS=1 runs them\n');
+  process.stdout.write('\n');
 }

@@ -12,6 +12,7 @@ import * as path from 'path';
 import { QueryTypes, type Sequelize } from 'sequelize';
 import { PersistenceError, type Batch, type ProcessedRecord, type SequelizeStateStore } from '../../src';
 import { DATABASES, freshStore, type TestDatabase } from '../helpers/databases';
+import { slowTest } from '../helpers/slow';
 
 function record(index: number, status: ProcessedRecord['status'] = 'processed', tag = 'v1'): ProcessedRecord {
   return { index, raw: { n: index, tag }, parsed: { n: index, tag }, status, errors: [], retryCount: 0 };
@@ -177,7 +178,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as const))('recordBuffer on %s
     }
   });
 
-  test('SIGKILL mid-import: every COMPLETED batch has all its records on disk', async () => {
+  slowTest('SIGKILL mid-import: every COMPLETED batch has all its records on disk', async () => {
     const perBatch = 50;
     const total = 200;
     // The buffer's timer is long (10 s), so only the store's own flush makes records durable:

@@ -9,6 +9,7 @@ import * as path from 'path';
 import { QueryTypes } from 'sequelize';
 import type { SequelizeStateStore } from '../../src';
 import { DATABASES, freshStore, type TestDatabase } from '../helpers/databases';
+import { slowDescribe } from '../helpers/slow';
 
 const BATCHES = 4;
 const SIZE = 1001; // more than one 1,000-row statement per batch: each save is a transaction
@@ -70,7 +71,8 @@ async function worker(store: SequelizeStateStore, jobId: string, workerId: strin
   }
 }
 
-describe.each(DATABASES.map((d) => [d.name, d] as const))('orchestrator crash on %s', (_name, db) => {
+// Child processes killed and run again: SLOW_TESTS=1 only.
+slowDescribe.each(DATABASES.map((d) => [d.name, d] as const))('orchestrator crash on %s', (_name, db) => {
   test('killed mid-prepare, run again, then every record is processed once', async () => {
     const ctx = await freshStore(db);
     try {
