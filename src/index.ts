@@ -6,7 +6,7 @@
  */
 export { SequelizeStateStore } from './store/SequelizeStateStore';
 export type {
-  SequelizeStateStoreOptions, UpdateBatchOptions, ListJobsOptions, JobSummary, PurgeJobsOptions, BatchDetail, RecordPage,
+  SequelizeStateStoreOptions, UpdateBatchOptions, ListJobsOptions, JobSummary, PurgeJobsOptions, DeleteJobOptions, BatchDetail, RecordPage,
   RecordPageOptions, StoreStats, StoreCall, StoreCallListener,
 } from './store/SequelizeStateStore';
 export type { RecordBufferOptions } from './store/RecordBuffer';

@@ -34,11 +34,13 @@ export async function release({ store, res, query }: RouteContext, jobId: string
 
 /** `POST /api/jobs/:id/purge`: deletes a COMPLETED, ABORTED or FAILED job with its batches and records. */
 export async function purge({ store, res }: RouteContext, jobId: string): Promise<void> {
-  const state = await store.getJobState(jobId);
-  if (!state) throw new HttpError(404, 'no such job');
-  if (!TERMINAL_STATUSES.includes(state.status)) {
-    throw new HttpError(409, `only a finished job (COMPLETED, ABORTED or FAILED) can be purged; this one is ${state.status}`);
+  const summary = await store.getJobSummary(jobId);
+  if (!summary) throw new HttpError(404, 'no such job');
+  if (!TERMINAL_STATUSES.includes(summary.status)) {
+    throw new HttpError(409, `only a finished job (COMPLETED, ABORTED or FAILED) can be purged; this one is ${summary.status}`);
   }
-  const deleted = await store.deleteJob(jobId);
+  // The status is checked again with the job row locked: a job that left its finished state meanwhile stays.
+  const deleted = await store.deleteJob(jobId, { statuses: TERMINAL_STATUSES });
+  if (!deleted) throw new HttpError(409, 'the job is no longer finished (or no longer exists); nothing was deleted');
   sendJson(res, 200, { deleted });
 }

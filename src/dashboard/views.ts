@@ -3,13 +3,13 @@
  * no I/O. The batch map of the job page is columnar (one short array per
  * batch) so that a job of 10,000 batches stays a small payload.
  */
-import type { BatchDetail, JobProgress, JobSummary } from '../index';
+import type { BatchDetail, JobProgress, JobStatus, JobSummary } from '../index';
 
 /** Batch statuses in the order of the map's status codes. */
 export const BATCH_STATUSES = ['PENDING', 'PROCESSING', 'PAUSED', 'COMPLETED', 'FAILED'] as const;
 
 /** The job statuses after which nothing changes. */
-export const TERMINAL_STATUSES: readonly string[] = ['COMPLETED', 'ABORTED', 'FAILED'];
+export const TERMINAL_STATUSES: readonly JobStatus[] = ['COMPLETED', 'ABORTED', 'FAILED'];
 
 /** Records (processed and failed) per second over the job's elapsed time; `null` before any time has passed. */
 export function throughputOf(progress: JobProgress): number | null {

@@ -8,7 +8,18 @@ import { checkCount, checkDuration, checkId, checkObject, checkStatus, JOB_STATU
 import type { JobStatus } from '../ports';
 import type { StoreContext } from './context';
 import { TERMINAL_JOB_STATUSES } from './jobs';
-import { chunkBoundary, deleteJobRows, deleteJobRowsUpTo, deletePurgeableJob, selectNow, selectPurgeableJobs } from './sql';
+import {
+  chunkBoundary, deleteJobRows, deleteJobRowsUpTo, deletePurgeableJob, selectJobHead, selectNow, selectPurgeableJobs,
+} from './sql';
+
+/** Options of `SequelizeStateStore.deleteJob`. */
+export interface DeleteJobOptions {
+  /**
+   * Delete only a job whose status is one of these (checked with the job row
+   * locked, so a job that changes status meanwhile is not deleted). Default: any.
+   */
+  readonly statuses?: readonly JobStatus[];
+}
 
 /** Options of `SequelizeStateStore.purgeJobs`. */
 export interface PurgeJobsOptions {
@@ -24,16 +35,25 @@ export interface PurgeJobsOptions {
 export class Admin {
   constructor(private readonly ctx: StoreContext) {}
 
-  /** Deletes a job with its batches and records, atomically; whether it existed. */
-  async deleteJob(jobId: string): Promise<boolean> {
+  /** Deletes a job with its batches and records, atomically (only with one of `options.statuses`, when given); whether it did. */
+  async deleteJob(jobId: string, options: DeleteJobOptions = {}): Promise<boolean> {
     const ctx = this.ctx;
     const context: ErrorContext = { operation: 'deleteJob', jobId };
     checkId(jobId, 'jobId', context);
+    const statuses = options.statuses === undefined ? undefined : (Array.isArray(options.statuses) ? options.statuses : [])
+      .map((s, i) => checkStatus<JobStatus>(s, JOB_STATUSES, `options.statuses[${i}]`, context));
+    if (options.statuses !== undefined && !Array.isArray(options.statuses)) {
+      throw new InvalidInputError('options.statuses must be an array of job statuses', { ...context, field: 'options.statuses' });
+    }
     await ctx.flush(jobId);
     ctx.written.forget(jobId);
     ctx.read.forget(jobId);
     return ctx.guard(context, () =>
       ctx.transaction(async (tx) => {
+        if (statuses) {
+          const [head] = await ctx.select<{ status: string }>(ctx.sql(selectJobHead, true), [jobId], tx);
+          if (!head || !statuses.includes(head.status as JobStatus)) return false;
+        }
         await ctx.count(ctx.sql(deleteJobRows, 'records'), [jobId], tx);
         await ctx.count(ctx.sql(deleteJobRows, 'batches'), [jobId], tx);
         return (await ctx.count(ctx.sql(deleteJobRows, 'jobs'), [jobId], tx)) > 0;

@@ -90,8 +90,8 @@ export class Claims {
     });
   }
 
-  /** Puts a batch back to PENDING if `workerId` still holds it; otherwise does nothing. */
-  async release(jobId: string, batchId: string, workerId: string): Promise<void> {
+  /** Puts a batch back to PENDING if `workerId` still holds it (then `true`); otherwise does nothing. */
+  async release(jobId: string, batchId: string, workerId: string): Promise<boolean> {
     const ctx = this.ctx;
     const context: ErrorContext = { operation: 'releaseBatch', jobId, batchId, workerId };
     checkId(jobId, 'jobId', context);
@@ -105,6 +105,7 @@ export class Claims {
         return { ...rest, status: 'PENDING' };
       });
     }
+    return released > 0;
   }
 
   /**

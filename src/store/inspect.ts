@@ -16,7 +16,7 @@ import { decodeJob, type JobText } from './jobs';
 import { decodeRecord } from './records';
 import {
   countActiveBatchesByStatus, countJobs, countJobsByStatus, countRecords, leaseSummary, listBatches, listJobs, selectActiveJobs,
-  selectFirstRecordOfBatches, selectJob, selectRecordsPage,
+  selectFirstRecordOfBatches, selectJob, selectJobSummary, selectRecordsPage,
 } from './sql';
 
 /** Options of `listJobs` and `countJobs`. */
@@ -120,8 +120,22 @@ export class Inspect {
     if (limit < 1 || limit > 1000) throw new InvalidInputError('options.limit must be from 1 to 1000', { ...context, field: 'options.limit' });
     const offset = checkCount(options.offset ?? 0, 'options.offset', context);
     await ctx.flush();
-    return ctx.guard(context, async () => {
-      const rows = await ctx.select(ctx.sql(listJobs, statuses.length, limit, offset), [...statuses]);
+    return ctx.guard(context, async () => this.summaries(await ctx.select(ctx.sql(listJobs, statuses.length, limit, offset), [...statuses])));
+  }
+
+  /** One job's summary, as `listJobs` gives it; `null` for an unknown job. */
+  async jobSummary(jobId: string): Promise<JobSummary | null> {
+    const ctx = this.ctx;
+    const context: ErrorContext = { operation: 'getJobSummary', jobId };
+    checkId(jobId, 'jobId', context);
+    await ctx.flush(jobId);
+    return ctx.guard(context, async () => (await this.summaries(await ctx.select(ctx.sql(selectJobSummary), [jobId])))[0] ?? null);
+  }
+
+  /** Summaries of job rows (as `listJobs` selects them), with their batch counts and progress. */
+  private async summaries(rows: Record<string, unknown>[]): Promise<JobSummary[]> {
+    const ctx = this.ctx;
+    {
       const jobs = rows.map(progressJob);
       const inputs = await progressInputs(ctx, jobs);
       const now = Date.now();
@@ -144,7 +158,7 @@ export class Inspect {
           progress,
         };
       });
-    });
+    }
   }
 
   /** How many jobs there are (with one of `options.status`, when given). */

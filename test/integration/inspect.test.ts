@@ -133,6 +133,20 @@ describe.each(DATABASES.map((d) => [d.name, d] as const))('inspection on %s', (_
     }
   });
 
+  test('getJobSummary gives one job as listJobs does; deleteJob with statuses deletes only a job in one of them', async () => {
+    const { store } = ctx;
+    await prepared('ins-summary', 2);
+    const [listed] = (await store.listJobs({ limit: 1000 })).filter((j) => j.id === 'ins-summary');
+    const summary = await store.getJobSummary('ins-summary');
+    expect(summary).toEqual({ ...listed, progress: { ...listed?.progress, elapsedMs: summary?.progress.elapsedMs } });
+    expect(await store.getJobSummary('no-such-job')).toBeNull();
+    expect(await store.deleteJob('ins-summary', { statuses: ['COMPLETED', 'ABORTED', 'FAILED'] })).toBe(false);
+    expect(await store.getJobSummary('ins-summary')).not.toBeNull();
+    expect(await store.deleteJob('ins-summary', { statuses: ['PROCESSING'] })).toBe(true);
+    expect(await store.getJobSummary('ins-summary')).toBeNull();
+    expect(await store.listBatches('ins-summary')).toEqual([]);
+  });
+
   test('observe: every call reported with its operation, duration and outcome; removing the listener stops it', async () => {
     const { store } = ctx;
     const calls: StoreCall[] = [];

@@ -31,13 +31,23 @@ function checkPage(limit: number, offset: number): void {
 export function listJobs(t: SqlTarget, statuses: number, limit: number, offset: number): string {
   checkPage(limit, offset);
   const q = t.q;
+  return `${summaryColumns(t)}${statuses > 0 ? ` WHERE ${q('status')} IN (${paramList(1, statuses)})` : ''}`
+    + ` ORDER BY ${q('created_at')} DESC, ${q('id')} LIMIT ${limit} OFFSET ${offset}`;
+}
+
+/** `$1` job: its row, as {@link listJobs} selects it. */
+export function selectJobSummary(t: SqlTarget): string {
+  return `${summaryColumns(t)} WHERE ${t.q('id')} = $1`;
+}
+
+/** The job columns a summary needs, from the jobs table. */
+function summaryColumns(t: SqlTarget): string {
+  const q = t.q;
   const alias: Record<string, string> = {
     id: 'id', status: 'status', distributed: 'distributed', total_records: 'totalRecords', started_at: 'startedAt',
     completed_at: 'completedAt', created_at: 'createdAt', updated_at: 'updatedAt',
   };
-  return `SELECT ${Object.entries(alias).map(([c, a]) => `${q(c)} AS ${q(a)}`).join(', ')} FROM ${t.tables.jobs}`
-    + (statuses > 0 ? ` WHERE ${q('status')} IN (${paramList(1, statuses)})` : '')
-    + ` ORDER BY ${q('created_at')} DESC, ${q('id')} LIMIT ${limit} OFFSET ${offset}`;
+  return `SELECT ${Object.entries(alias).map(([c, a]) => `${q(c)} AS ${q(a)}`).join(', ')} FROM ${t.tables.jobs}`;
 }
 
 /** How many jobs have one of `$1…$statuses` (all jobs when `statuses` is 0), as column `n`. */
