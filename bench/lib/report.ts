@@ -1,92 +1,135 @@
 /**
  * Builds bench/RESULTS.md (committed) from the per-dialect JSON files the
- * bench writes into bench/results/ (git-ignored).
+ * bench writes into bench/results/ (git-ignored), then appends
+ * bench/NOTES.md (findings, written by hand).
  */
 import * as fs from 'fs';
 import * as path from 'path';
-
-interface Figure {
-  operation: string; dialect: string; unit: string; store: number; limit: number; ratio: number;
-  storeRuns: number[]; limitRuns: number[]; limitMethod: string;
-}
-interface Result {
-  dialect: string; quick: boolean; startedAt: string; finishedAt: string; machine: string; figures: Figure[];
-  memory?: { records: number; batches: number; calls: string; heapBeforeMb: number; heapAfterMb: number; heapPeakMb: number; rssBeforeMb: number; rssAfterMb: number; gcExposed: boolean };
-  targets: Array<{ target: string; measured: string; met: boolean }>;
-}
-
-function fmt(n: number): string {
-  if (n >= 100) return Math.round(n).toLocaleString('en');
-  if (n >= 10) return n.toFixed(1);
-  return n.toFixed(2);
-}
+import { SCENARIOS } from '../scenarios';
+import { cells, fmt, ms, otherCells } from './print';
+import type { DialectResult, Figure } from './results';
 
 const METHOD = `## Method
 
 \`npm run bench\` (\`bench/run.ts\`; \`--quick\` for a smoke run, \`--dialect sqlite,postgres,mariadb\`,
-\`--only <ids>\`, \`--runs N\`; SQLite always, PostgreSQL with \`PG_URL\`, MariaDB with \`MARIADB_URL\`).
-It is never run by the tests.
+\`--only <scenario ids>\`, \`--runs N\`; SQLite always, PostgreSQL with \`PG_URL\`, MariaDB with \`MARIADB_URL\`).
+It is never run by the tests. One file per scenario in \`bench/scenarios/\` (listed below); the runner only
+parses options, chooses dialects and scenarios, runs them and reports.
 
 - For every operation, **in the same run, on the same database and the same tables and indexes**, the
   store (through Sequelize) and the raw driver (\`pg\`, \`mariadb\`, \`sqlite3\` used directly, no
   Sequelize) do the same work; the raw side runs the best plain SQL written by hand (column "limit").
   Both sides encode the record JSON inside the timed region.
-- Each side runs several times (5 for short measurements, 3 for long ones), alternating which side goes
-  first, each on a freshly seeded job; the table shows the **median** rate. Seeding and cleanup are not
-  timed. The machine (2 cores) is shared with other work: absolute numbers move, ratios matter.
-- Rates are per second, higher is better; "store/limit" is store rate ÷ limit rate.
-- Claim-and-complete cycle = \`claimBatch\` + \`updateBatchState(COMPLETED)\` + \`tryFinalizeJob\`. Raw limit:
-  PostgreSQL \`UPDATE … WHERE batch_id = (SELECT … ORDER BY batch_index LIMIT 1 FOR UPDATE SKIP LOCKED)
-  RETURNING\`; MariaDB \`SELECT … FOR UPDATE SKIP LOCKED\` + \`UPDATE\` in a transaction; SQLite the same
-  single \`UPDATE … RETURNING\` without row locks; then \`UPDATE\` of the batch and one conditional
-  \`UPDATE\` of the job. "Cost at 10,000 vs 200 batches" is measured at the start (first 200 cycles of a
-  fresh job) and at the end (last 200 cycles, 9,800 batches already COMPLETED) of a 10,000-batch job.
-- 8 workers = 8 forked Node processes, each with its own Sequelize instance (store) or one raw
-  connection (limit), started and connected before the clock starts; throughput = total cycles ÷ wall time
-  until the last worker finds nothing to claim.
-- Import = a whole single-process import driven as the engine drives it: \`saveJobState\` (PROCESSING, all
-  batches), per batch of 500 \`updateBatchState(PROCESSING)\`, \`saveProcessedRecord\` per record,
-  \`updateBatchState(COMPLETED)\`, then \`saveJobState(COMPLETED)\`; once with the default store and once with
-  \`recordBuffer: true\` (write-behind).
-- Memory: a job of 1,000,000 records and 10,000 batches (seeded server-side); heap after forced GC
-  (\`--expose-gc\`) before and after thousands of claim/complete cycles with \`getProgress\` and
-  \`getDistributedStatus\` interleaved, and the peak heap sampled every 2 ms during them.
+- Each side runs several times (5 for short measurements, 3 for long ones), rotating which side goes
+  first, each on a freshly seeded job; the table shows the **median**. Seeding and cleanup are not
+  timed. The machine (2 cores) is shared with other work: absolute numbers move, ratios matter; the load
+  average at the start and the end of each dialect's run is given with its table.
+- Rates are per second, higher is better; "store/limit" is store rate ÷ limit rate. Rows marked "↳ the
+  same through sequelize.query() with bind" ran the store's own statement texts (its SQL builders and
+  dialect adapter) through \`sequelize.query()\` in the same rotation; their ratio is to the same limit.
+- **Scaling rows** (engine patterns) show a **cost per batch** — the time spent inside store calls (every
+  call timed by a wrapper) ÷ batches — at a small and a large point, "small → large ms/batch", for the
+  store and for the limit; their last column is the **store's cost at the large point ÷ at the small one**
+  (the target is ≤ 1.5×), not store/limit; the limit's own ratio is in brackets. They are driven call for
+  call by the project's engine model: \`test/engine/singleProcess.ts\` (\`SingleProcessImport\`: per batch
+  \`updateBatchState(PROCESSING)\`, \`saveProcessedRecord\` per record, \`updateBatchState(COMPLETED)\`,
+  \`saveJobState\` of the whole job), and \`test/engine/orchestrator.ts\` \`prepareJob\` then
+  \`test/engine/distributedWorker.ts\` \`workerLoop\` (reclaim → claim → getBatchRecords → getJobState →
+  saveProcessedRecord per record → updateBatchState without worker id → tryFinalizeJob) on a worker store
+  of its own. The limit side is the same model driving a stand-in (\`bench/lib/rawEngine.ts\`) that does
+  the least plain SQL for each call. Single process: one job of 10,050 batches of 5 records, windows of
+  100 batches centred on batch 200 and batch 10,000. Worker: all batches of a 200-batch job; the first 200
+  and (after marking the first 9,800 COMPLETED) the last 200 batches of a 10,000-batch job.
+- Claim-and-complete cycle = \`claimBatch\` + \`updateBatchState(COMPLETED)\` + \`tryFinalizeJob\`. "Cost at
+  10,000 vs 200 batches" is measured at the start and the end (9,800 batches already COMPLETED) of a
+  10,000-batch job. 8 workers = 8 forked Node processes, each with its own Sequelize instance (store) or
+  one raw connection (limit), connected before the clock starts.
+- Memory: a job of 1,000,000 records and 10,000 batches; heap after forced GC (\`--expose-gc\`) before and
+  after thousands of calls, and the peak sampled every 2 ms. Statement caches: a fresh store writes
+  \`saveBatchRecords\` of every size 1 … 1,000 (one statement each); heap after forced GC before, after
+  1 … 500, after 1 … 1,000, and once the store is dropped.
+- Dashboard: a job of 1,000,000 records / 10,000 batches in flight under its own table prefix; median of
+  15 calls (after 3 untimed) of each API call through a dashboard on a local port, and of the store calls
+  behind them. The budgets (API ≤ 100 ms, \`getProgress\` ≤ 5 ms) are set for PostgreSQL.
 `;
+
+function scenarioList(): string[] {
+  const out = ['### Scenarios', '', '| id | measures | store side | limit side |', '|---|---|---|---|'];
+  for (const s of SCENARIOS) out.push(`| \`${s.id}\` | ${s.measures} | ${s.storeSide} | ${s.limitSide} |`);
+  return [...out, ''];
+}
+
+function runsOf(f: Figure): string {
+  if (f.kind === 'scaling' && f.scaling) {
+    const s = f.scaling;
+    const list = (v: number[]): string => v.map(ms).join(', ');
+    const by = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${ms(v)}`).join(', ');
+    const calls = (r: Record<string, number>): string => Object.entries(r).map(([k, v]) => `${k} ${v % 1 ? v.toFixed(2) : v}`).join(', ');
+    return `- ${f.operation}: store ${s.smallLabel} ${list(s.storeSmallRuns)}, ${s.largeLabel} ${list(s.storeLargeRuns)}; `
+      + `limit ${s.smallLabel} ${list(s.limitSmallRuns)}, ${s.largeLabel} ${list(s.limitLargeRuns)} ms/batch (window ${s.window} batches). `
+      + `Store ms/batch by call ${s.smallLabel}: ${by(s.breakdownSmall)}; ${s.largeLabel}: ${by(s.breakdownLarge)}. `
+      + `Store calls per batch ${s.largeLabel}: ${calls(s.callsLarge)}. Limit ms/batch by call ${s.largeLabel}: ${by(s.limitBreakdownLarge)}. `
+      + `Limit: ${f.limitMethod}.`;
+  }
+  const others = (f.others ?? []).map((o) => ` ${o.label}: ${o.runs.map(fmt).join(', ')} (${o.method}).`).join('');
+  return `- ${f.operation}: store ${f.storeRuns.map(fmt).join(', ')}; limit ${f.limitRuns.map(fmt).join(', ')} ${f.unit}.${others} Limit: ${f.limitMethod}.`;
+}
+
+function dialectSection(r: DialectResult): string[] {
+  const out: string[] = [`## ${r.dialect}`, ''];
+  const load = r.loadBefore ? `; load average ${r.loadBefore.join(', ')} at the start, ${r.loadAfter?.join(', ')} at the end` : '';
+  out.push(`Run ${r.startedAt} → ${r.finishedAt}; ${r.machine}${load}${r.quick ? '; QUICK sizes' : ''}.`, '');
+  out.push('| operation | store | limit (raw driver) | store/limit (scaling rows: store cost large ÷ small) |', '|---|---:|---:|---|');
+  for (const f of r.figures) for (const c of [cells(f), ...otherCells(f)]) out.push(`| ${c.operation} | ${c.store} | ${c.limit} | ${c.ratio} |`);
+  out.push('');
+  if (r.memory) {
+    const m = r.memory;
+    out.push(`Memory, job of ${m.records.toLocaleString('en')} records and ${m.batches.toLocaleString('en')} batches, ${m.calls}: `
+      + `heap ${m.heapBeforeMb} MB before, ${m.heapAfterMb} MB after (peak ${m.heapPeakMb} MB during); RSS ${m.rssBeforeMb} → ${m.rssAfterMb} MB`
+      + `${m.gcExposed ? '' : ' (GC not exposed: figures include garbage)'}.`, '');
+  }
+  if (r.caches?.length) {
+    out.push('| statement caches: store | heap before | after row counts 1…500 | after 1…1,000 | store dropped | SQL text cache | compiled cache |',
+      '|---|---:|---:|---:|---:|---:|---:|');
+    for (const c of r.caches) {
+      out.push(`| ${c.dialect} | ${c.heapBeforeMb} MB | ${c.heapMidMb} MB | ${c.heapAfterMb} MB | ${c.heapReleasedMb} MB`
+        + ` | ${c.sqlCacheChars?.toLocaleString('en') ?? '?'} chars | ${c.compiledEntries ?? '?'} entries |`);
+    }
+    out.push('');
+  }
+  if (r.dashboard) {
+    const d = r.dashboard;
+    out.push(`Dashboard, job of ${d.records.toLocaleString('en')} records / ${d.batches.toLocaleString('en')} batches (seeded in ${(d.seedMs / 1000).toFixed(1)} s), median of ${d.runs} calls${d.budgetsApply ? '' : ' (budgets set for PostgreSQL; shown for information)'}:`, '');
+    out.push('| call | median | min | budget |', '|---|---:|---:|---|');
+    for (const c of d.results) {
+      out.push(`| ${c.name} | ${ms(c.medianMs)} ms | ${ms(c.minMs)} ms | ${c.budgetMs === null ? '' : `${c.budgetMs} ms${c.ok ? '' : ' **over**'}`} |`);
+    }
+    out.push('', `Payloads (bytes): ${Object.entries(d.payloadBytes).map(([k, v]) => `${k} ${v.toLocaleString('en')}`).join(', ')}.`, '');
+  }
+  if (r.targets.length) {
+    out.push('| target | measured | |', '|---|---|---|');
+    for (const t of r.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`);
+    out.push('');
+  }
+  out.push('<details><summary>all runs and limit SQL</summary>', '', ...r.figures.map(runsOf), '', '</details>', '');
+  return out;
+}
 
 /** Writes `outFile` from `resultsDir/{sqlite,postgres,mariadb}.json` (those that exist). */
 export function writeMarkdown(resultsDir: string, outFile: string): void {
-  const results: Result[] = [];
+  const results: DialectResult[] = [];
   for (const d of ['sqlite', 'postgres', 'mariadb']) {
     const file = path.join(resultsDir, `${d}.json`);
-    if (fs.existsSync(file)) results.push(JSON.parse(fs.readFileSync(file, 'utf8')) as Result);
+    if (fs.existsSync(file)) results.push(JSON.parse(fs.readFileSync(file, 'utf8')) as DialectResult);
   }
   if (results.length === 0) throw new Error(`no results in ${resultsDir}; run the bench first`);
   const out: string[] = ['# Benchmark results', '',
     'Latest figures of `npm run bench` on the development machine, written by `npm run bench -- --update-md`',
-    'from `bench/results/<dialect>.json`. Method below.', ''];
-  for (const r of results) {
-    out.push(`## ${r.dialect}`, '', `Run ${r.startedAt} → ${r.finishedAt}; ${r.machine}${r.quick ? '; QUICK sizes' : ''}.`, '');
-    out.push('| operation | store | limit (raw driver) | store/limit |', '|---|---:|---:|---:|');
-    for (const f of r.figures) out.push(`| ${f.operation} | ${fmt(f.store)} ${f.unit} | ${fmt(f.limit)} ${f.unit} | ${f.ratio.toFixed(2)}× |`);
-    out.push('');
-    if (r.memory) {
-      const m = r.memory;
-      out.push(`Memory, job of ${m.records.toLocaleString('en')} records and ${m.batches.toLocaleString('en')} batches, ${m.calls}: `
-        + `heap ${m.heapBeforeMb} MB before, ${m.heapAfterMb} MB after (peak ${m.heapPeakMb} MB during); RSS ${m.rssBeforeMb} → ${m.rssAfterMb} MB`
-        + `${m.gcExposed ? '' : ' (GC not exposed: figures include garbage)'}.`, '');
-    }
-    if (r.targets.length) {
-      out.push('| target | measured | |', '|---|---|---|');
-      for (const t of r.targets) out.push(`| ${t.target} | ${t.measured} | ${t.met ? 'met' : '**missed**'} |`);
-      out.push('');
-    }
-    out.push('<details><summary>all runs and limit SQL</summary>', '');
-    for (const f of r.figures) {
-      out.push(`- ${f.operation}: store ${f.storeRuns.map(fmt).join(', ')}; limit ${f.limitRuns.map(fmt).join(', ')} ${f.unit}. Limit: ${f.limitMethod}.`);
-    }
-    out.push('', '</details>', '');
-  }
-  out.push(METHOD);
+    'from `bench/results/<dialect>.json`. Method below. In every table, scaling rows (engine patterns) show',
+    'cost per batch "at the small point → at the large point" and their last column is the store\'s cost ratio',
+    'large ÷ small (target ≤ 1.5×), not store/limit.', ''];
+  for (const r of results) out.push(...dialectSection(r));
+  out.push(METHOD, ...scenarioList());
   // Findings, edits made for speed and their before/after figures: hand-written, kept next to this file.
   const notes = path.join(path.dirname(outFile), 'NOTES.md');
   if (fs.existsSync(notes)) out.push('', fs.readFileSync(notes, 'utf8'));

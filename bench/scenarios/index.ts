@@ -1,0 +1,21 @@
+/** Every scenario of `npm run bench`, in the order a run takes them. */
+import { cycle } from './cycle';
+import { cycle8 } from './cycle8';
+import { importScenario } from './import';
+import { memory } from './memory';
+import { reads } from './reads';
+import { saveBatchRecords } from './saveBatchRecords';
+import { saveProcessedRecord } from './saveProcessedRecord';
+import type { Scenario } from './scenario';
+
+export type { Scenario } from './scenario';
+
+export const SCENARIOS: readonly Scenario[] = [
+  saveProcessedRecord,
+  saveBatchRecords,
+  cycle,
+  cycle8,
+  reads,
+  importScenario,
+  memory,
+];
