@@ -204,6 +204,25 @@ export class RawSql {
     });
   }
 
+  /** Progress without counting the records table: the job's batches by status and `version = 0`, with their sums: (job). */
+  batchAggregate(): string {
+    return this.memo('ba', () =>
+      'SELECT status, CASE WHEN version = 0 THEN 1 ELSE 0 END AS fresh, COUNT(*) AS n, SUM(processed_count) AS processed, SUM(failed_count) AS failed,'
+      + ' SUM(CASE WHEN record_start_index IS NOT NULL AND record_end_index IS NOT NULL THEN record_end_index - record_start_index + 1'
+      + ` ELSE processed_count + failed_count END) AS size FROM ${this.t.batches} WHERE job_id = ${p(this.dialect, 1)}`
+      + ' GROUP BY status, CASE WHEN version = 0 THEN 1 ELSE 0 END');
+  }
+
+  /** Record counts by status over the job's batches in flight (claimed or reported, not yet finished): (job, job). */
+  liveRecords(): string {
+    const d = this.dialect;
+    const live = `SELECT batch_id FROM ${this.t.batches} WHERE job_id = ${p(d, 2)}`
+      + " AND (status IN ('PROCESSING', 'PAUSED') OR (status = 'PENDING' AND version > 0))";
+    return this.memo('lr', () =>
+      `SELECT status, COUNT(*) AS n FROM ${this.t.records} WHERE job_id = ${p(d, 1)} AND batch_id`
+      + (d === 'postgres' ? ` = ANY(ARRAY(${live}))` : ` IN (${live})`) + ' GROUP BY status');
+  }
+
   /** Record counts by status: (job). */
   countRecords(): string {
     return this.memo('cr', () => `SELECT status, COUNT(*) AS n FROM ${this.t.records} WHERE job_id = ${p(this.dialect, 1)} GROUP BY status`);
