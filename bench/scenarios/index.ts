@@ -6,6 +6,7 @@ import { memory } from './memory';
 import { reads } from './reads';
 import { saveBatchRecords } from './saveBatchRecords';
 import { saveProcessedRecord } from './saveProcessedRecord';
+import { sequelizeQuery } from './sequelizeQuery';
 import type { Scenario } from './scenario';
 
 export type { Scenario } from './scenario';
@@ -15,6 +16,7 @@ export const SCENARIOS: readonly Scenario[] = [
   saveBatchRecords,
   cycle,
   cycle8,
+  sequelizeQuery,
   reads,
   importScenario,
   memory,
