@@ -17,7 +17,7 @@ export async function storeCycle(store: SequelizeStateStore, jobId: string, work
 }
 
 /** Runs `fn` again after a deadlock (MariaDB 1213, PostgreSQL 40P01), as any real client must. */
-async function retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
+export async function retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await fn();
@@ -29,15 +29,23 @@ async function retryDeadlock<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Raw claim of the lowest-index PENDING batch; its id, or `undefined`. */
-export async function rawClaim(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<string | undefined> {
+/** The row a raw claim returns. */
+export interface RawClaimed {
+  batch_id: string;
+  batch_index: number | string;
+  record_start_index: number | string | null;
+  record_end_index: number | string | null;
+}
+
+/** Raw claim of the lowest-index PENDING batch; its row, or `undefined`. */
+export async function rawClaimRow(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<RawClaimed | undefined> {
   if (raw.dialect === 'mariadb') {
     await raw.run('START TRANSACTION');
     try {
-      const [row] = await raw.rows<{ batch_id: string }>(sql.claimSelect(), [jobId]);
+      const [row] = await raw.rows<RawClaimed>(sql.claimSelect(), [jobId]);
       if (row) await raw.run(sql.claimUpdate(), [workerId, jobId, row.batch_id]);
       await raw.run('COMMIT');
-      return row?.batch_id;
+      return row;
     } catch (error) {
       await raw.run('ROLLBACK').catch(() => undefined);
       throw error;
@@ -45,8 +53,13 @@ export async function rawClaim(raw: RawConnection, sql: RawSql, jobId: string, w
   }
   // `?` parameters bind in text order: worker, job, job.
   const params = raw.dialect === 'postgres' ? [jobId, workerId] : [workerId, jobId, jobId];
-  const [row] = await raw.rows<{ batch_id: string }>(sql.claimOneStatement(), params);
-  return row?.batch_id;
+  const [row] = await raw.rows<RawClaimed>(sql.claimOneStatement(), params);
+  return row;
+}
+
+/** Raw claim of the lowest-index PENDING batch; its id, or `undefined`. */
+export async function rawClaim(raw: RawConnection, sql: RawSql, jobId: string, workerId: string): Promise<string | undefined> {
+  return (await rawClaimRow(raw, sql, jobId, workerId))?.batch_id;
 }
 
 /** Raw cycle; `false` when there was nothing left to claim. */

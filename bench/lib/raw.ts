@@ -204,6 +204,57 @@ export class RawSql {
     });
   }
 
+  /** A batch's state, inserted without index if new (the engine reports a batch before naming it): (job, batch, status, processed, failed). */
+  upsertBatchState(): string {
+    const d = this.dialect;
+    return this.memo('ubs', () => {
+      const head = `INSERT INTO ${this.t.batches} (job_id, batch_id, status, processed_count, failed_count, version)`
+        + ` VALUES (${[1, 2, 3, 4, 5].map((n) => p(d, n)).join(', ')}, 0)`;
+      if (d === 'mariadb') {
+        return `${head} ON DUPLICATE KEY UPDATE status = VALUES(status), processed_count = VALUES(processed_count),`
+          + ' failed_count = VALUES(failed_count), version = version + 1';
+      }
+      return `${head} ON CONFLICT (job_id, batch_id) DO UPDATE SET status = excluded.status, processed_count = excluded.processed_count,`
+        + ` failed_count = excluded.failed_count, version = ${this.t.batches}.version + 1`;
+    });
+  }
+
+  /** Names a batch's index: (index, job, batch). */
+  setBatchIndex(): string {
+    const d = this.dialect;
+    return this.memo('sbi', () => `UPDATE ${this.t.batches} SET batch_index = ${p(d, 1)} WHERE job_id = ${p(d, 2)} AND batch_id = ${p(d, 3)}`);
+  }
+
+  /** PROCESSING batches claimed more than the timeout ago back to PENDING: (job, timeout ms). */
+  reclaimStale(): string {
+    const d = this.dialect;
+    const now = d === 'postgres'
+      ? '(floor(extract(epoch from clock_timestamp()) * 1000))::bigint'
+      : d === 'mariadb' ? 'CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)' : "CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)";
+    return this.memo('rcl', () =>
+      `UPDATE ${this.t.batches} SET status = 'PENDING', worker_id = NULL, claimed_at = NULL, version = version + 1`
+      + ` WHERE job_id = ${p(d, 1)} AND status = 'PROCESSING' AND claimed_at < ${now} - ${p(d, 2)}`);
+  }
+
+  /** A batch's records by index: (job, batch). */
+  batchRecords(): string {
+    const d = this.dialect;
+    return this.memo('br', () =>
+      `SELECT record_index, status, raw, parsed, errors, processing_error, retry_count FROM ${this.t.records}`
+      + ` WHERE job_id = ${p(d, 1)} AND batch_id = ${p(d, 2)} ORDER BY record_index`);
+  }
+
+  /** The job's total and status: (job). */
+  jobTotal(): string {
+    return this.memo('jt', () => `SELECT status, total_records FROM ${this.t.jobs} WHERE id = ${p(this.dialect, 1)}`);
+  }
+
+  /** The job's batches for a summary: (job). */
+  jobBatches(): string {
+    return this.memo('jb', () =>
+      `SELECT batch_id, batch_index, status, processed_count, failed_count FROM ${this.t.batches} WHERE job_id = ${p(this.dialect, 1)} ORDER BY batch_index`);
+  }
+
   /** Progress without counting the records table: the job's batches by status and `version = 0`, with their sums: (job). */
   batchAggregate(): string {
     return this.memo('ba', () =>

@@ -1,6 +1,8 @@
 /** Every scenario of `npm run bench`, in the order a run takes them. */
 import { cycle } from './cycle';
 import { cycle8 } from './cycle8';
+import { engineSingle } from './engineSingle';
+import { engineWorker } from './engineWorker';
 import { importScenario } from './import';
 import { memory } from './memory';
 import { reads } from './reads';
@@ -20,4 +22,6 @@ export const SCENARIOS: readonly Scenario[] = [
   reads,
   importScenario,
   memory,
+  engineSingle,
+  engineWorker,
 ];
