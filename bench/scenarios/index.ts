@@ -9,6 +9,7 @@ import { reads } from './reads';
 import { saveBatchRecords } from './saveBatchRecords';
 import { saveProcessedRecord } from './saveProcessedRecord';
 import { sequelizeQuery } from './sequelizeQuery';
+import { statementCaches } from './statementCaches';
 import type { Scenario } from './scenario';
 
 export type { Scenario } from './scenario';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario[] = [
   reads,
   importScenario,
   memory,
+  statementCaches,
   engineSingle,
   engineWorker,
 ];
