@@ -1,6 +1,7 @@
 /** Every scenario of `npm run bench`, in the order a run takes them. */
 import { cycle } from './cycle';
 import { cycle8 } from './cycle8';
+import { dashboard } from './dashboard';
 import { engineSingle } from './engineSingle';
 import { engineWorker } from './engineWorker';
 import { importScenario } from './import';
@@ -26,4 +27,5 @@ export const SCENARIOS: readonly Scenario[] = [
   statementCaches,
   engineSingle,
   engineWorker,
+  dashboard,
 ];
