@@ -1,60 +1,14 @@
 /**
- * Pure parsing and formatting for the CLI: no I/O here, so every output the
- * CLI prints can be unit-tested from plain values.
+ * Pure formatting for the CLI (parsing is in parse.ts, re-exported here): no
+ * I/O, so every output the CLI prints can be unit-tested from plain values.
  */
 import type { BatchStatus, JobProgress, JobState, JobStatus } from '../ports';
 import type { BatchDetail, JobSummary } from '../store/SequelizeStateStore';
-import { CliError } from './errors';
 
-/** The engine's job statuses. */
-export const JOB_STATUS_LIST: readonly JobStatus[] = [
-  'CREATED', 'PREVIEWING', 'PREVIEWED', 'PROCESSING', 'PAUSED', 'COMPLETED', 'ABORTED', 'FAILED',
-];
 /** Job statuses after which nothing more happens. */
 export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['COMPLETED', 'ABORTED', 'FAILED'];
 
-const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
-
-/**
- * A duration: `1500` or `1500ms`, `30s`, `5m`, `2h`, `7d`, `1w` (decimals allowed).
- * @throws CliError (usage) naming the flag.
- */
-export function parseDuration(text: string, flag: string): number {
-  const m = /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$/i.exec(String(text));
-  if (!m) throw new CliError(`${flag} must be a duration such as 500, 30s, 5m, 12h or 7d; got ${JSON.stringify(text)}`, 2);
-  const ms = Math.round(Number(m[1]) * (UNITS[(m[2] ?? 'ms').toLowerCase()] as number));
-  if (!Number.isSafeInteger(ms)) throw new CliError(`${flag} is too large`, 2);
-  return ms;
-}
-
-/**
- * An integer within bounds.
- * @throws CliError (usage) naming the flag.
- */
-export function parseInteger(text: string, flag: string, min: number, max: number): number {
-  const s = String(text).trim();
-  const n = /^\d+$/.test(s) ? Number(s) : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max) {
-    throw new CliError(`${flag} must be an integer from ${min} to ${max}; got ${JSON.stringify(text)}`, 2);
-  }
-  return n;
-}
-
-/**
- * A comma-separated list of job statuses, any case.
- * @throws CliError (usage) for an unknown status.
- */
-export function parseStatuses(text: string, flag: string): JobStatus[] {
-  const out: JobStatus[] = [];
-  for (const part of String(text).split(',').map((p) => p.trim().toUpperCase()).filter(Boolean)) {
-    if (!(JOB_STATUS_LIST as readonly string[]).includes(part)) {
-      throw new CliError(`${flag}: unknown status ${JSON.stringify(part)}; use ${JOB_STATUS_LIST.join(', ')}`, 2);
-    }
-    if (!out.includes(part as JobStatus)) out.push(part as JobStatus);
-  }
-  if (out.length === 0) throw new CliError(`${flag} needs at least one status`, 2);
-  return out;
-}
+export { JOB_STATUS_LIST, parseDuration, parseInteger, parseStatuses } from './parse';
 
 /** `850ms`, `12.3s`, `4m 05s`, `2h 03m`, `3d 04h`. */
 export function formatDuration(ms: number): string {
@@ -239,7 +193,8 @@ export function batchHoldings(batches: readonly BatchDetail[], now: number, stal
     });
 }
 
-const batchName = (h: { readonly batchIndex: number | null; readonly batchId: string }): string =>
+/** A batch as the CLI names it: `#index`, else its id. */
+export const batchName = (h: { readonly batchIndex: number | null; readonly batchId: string }): string =>
   (h.batchIndex !== null ? `#${h.batchIndex}` : h.batchId);
 
 /** The `show --json` document: {@link JobJson} and the leases. */
@@ -305,39 +260,5 @@ export function progressLine(status: JobStatus, p: JobProgress, batches: BatchCo
   return `${status} ${progressFigures(p, batches)}`;
 }
 
-/** Below this `--stale-ms`, `reclaim` warns that live workers may lose their batches. */
-export const RECLAIM_FLOOR_MS = 30_000;
-
-/** A `--stale-ms` to suggest, at least `ms`: whole seconds up to a minute, whole minutes under two hours, else whole hours. */
-export function suggestDuration(ms: number): string {
-  if (ms <= 60_000) return `${Math.max(1, Math.ceil(ms / 1000))}s`;
-  if (ms < 7_200_000) return `${Math.ceil(ms / 60_000)}m`;
-  return `${Math.ceil(ms / 3_600_000)}h`;
-}
-
-/**
- * What `reclaim` warns about before it takes batches (one line each, without
- * the program name): a `--stale-ms` below {@link RECLAIM_FLOOR_MS}, and
- * stale batches whose lease was renewed at some point (their worker is alive
- * but renews less often than `staleMs`).
- */
-export function reclaimWarnings(batches: readonly BatchDetail[], now: number, staleMs: number): string[] {
-  const warnings: string[] = [];
-  if (staleMs < RECLAIM_FLOOR_MS) {
-    warnings.push(`warning: --stale-ms ${formatDuration(staleMs)} is shorter than ${suggestDuration(RECLAIM_FLOOR_MS)}:`
-      + ' a live worker that renews its lease less often than that loses its batch to another worker, and its records are processed twice');
-  }
-  const renewed = batchHoldings(batches, now, staleMs).filter((h) => h.stale && h.renewedAt !== undefined);
-  if (renewed.length > 0) {
-    const oldest = Math.max(...renewed.map((h) => h.ageMs ?? 0));
-    const names = renewed.map((h) => `${batchName(h)} (${h.workerId}, renewed ${formatDuration(h.ageMs ?? 0)} ago)`);
-    const one = renewed.length === 1;
-    warnings.push(`warning: ${one ? 'batch' : 'batches'} ${names.join(', ')} ${one ? 'was' : 'were'} renewed after being claimed,`
-      + ` so ${one ? 'its worker' : 'their workers'} may be alive and renewing less often than --stale-ms ${formatDuration(staleMs)}:`
-      + ` reclaiming gives ${one ? 'it' : 'them'} to another worker and the records may be processed twice.`
-      + ` If so, use a longer --stale-ms (e.g. --stale-ms ${suggestDuration(Math.max(2 * oldest, RECLAIM_FLOOR_MS))})`);
-  }
-  return warnings;
-}
-
+export { RECLAIM_FLOOR_MS, reclaimWarnings, suggestDuration } from './reclaimWarnings';
 export { csvField, errorsText, failedRecordsCsv, failedRecordsJson } from '../export/failedRecords';
