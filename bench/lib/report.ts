@@ -89,7 +89,8 @@ function dialectSection(r: DialectResult): string[] {
       + `${m.gcExposed ? '' : ' (GC not exposed: figures include garbage)'}.`, '');
   }
   if (r.caches?.length) {
-    out.push('| statement caches: store | heap before | after row counts 1…500 | after 1…1,000 | store dropped | SQL text cache | compiled cache |',
+    const [first] = r.caches;
+    out.push(`| statement caches: store | heap before | after row counts 1…${first?.midRows} | after 1…${first?.rows.toLocaleString('en')} | store dropped | SQL text cache | compiled cache |`,
       '|---|---:|---:|---:|---:|---:|---:|');
     for (const c of r.caches) {
       out.push(`| ${c.dialect} | ${c.heapBeforeMb} MB | ${c.heapMidMb} MB | ${c.heapAfterMb} MB | ${c.heapReleasedMb} MB`
