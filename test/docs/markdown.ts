@@ -11,7 +11,7 @@
  * says otherwise:
  *
  *     <!-- snippet: MODE [ARG ...]
- *     before:
+ *     before:            (a section's first line may follow its colon: `after: await store.close();`)
  *       code run before the block, in the same scope (e.g. the objects a fragment uses)
  *     after:
  *       code run after it, in the same scope (e.g. checks of what it did)
@@ -120,9 +120,11 @@ function markerBefore(file: string, lines: readonly string[], fenceIndex: number
   const rest = (m[2] ?? '').split('\n');
   const firstRestLine = start + 2; // the comment's second line, 1-based
   rest.forEach((raw, k) => {
-    const head = /^\s*(before|after|output):\s*$/.exec(raw);
+    const head = /^\s*(before|after|output):\s*(.*)$/.exec(raw);
     if (head) {
-      current = { lines: [], line: firstRestLine + k + 1 };
+      // `after: code` on one line, or `after:` and the code on the lines below.
+      const inline = (head[2] as string).trim();
+      current = inline ? { lines: [inline], line: firstRestLine + k } : { lines: [], line: firstRestLine + k + 1 };
       sections[head[1] as string] = current;
     } else if (current) {
       current.lines.push(raw);
