@@ -11,11 +11,12 @@ export type {
 } from './store/SequelizeStateStore';
 export type { RecordBufferOptions } from './store/RecordBuffer';
 export type { StoreModels } from './store/models';
-export type { Tables } from './store/dialects/types';
+export type { Tables, Dialect } from './store/dialects/types';
 
 export { JobEntity, BatchEntity, RecordEntity, Version, STATE_ENTITIES, JOBS_TABLE, BATCHES_TABLE, RECORDS_TABLE } from './entities';
 export { JobMapper, BatchMapper, RecordMapper, JOB_WRITE_KEYS, BATCH_WRITE_KEYS, RECORD_WRITE_KEYS } from './mappers';
-export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord, Narrowed } from './mappers';
+export type { JobRow, StoredJob, BatchRow, StoredBatch, RecordRow, StoredRecord, Narrowed, Read, AsRead } from './mappers';
+export type { BatchCounts } from './store/progress';
 
 export { StateStoreError, InvalidInputError, PersistenceError, NotFoundError, LeaseLostError } from './errors';
 export { DriverError } from './store/dialects/driverErrors';
@@ -24,7 +25,7 @@ export type { ErrorContext } from './errors';
 export {
   migrate, pendingMigrations, executedMigrations, migrationDdl, createMigrator, SCHEMA_MIGRATIONS, MIGRATIONS_TABLE,
 } from './migrations';
-export type { MigrationOptions, MigrationDdlOptions, SchemaLocation, SchemaMigration, DdlStatement } from './migrations';
+export type { MigrationOptions, MigrationDdlOptions, SchemaLocation, SchemaMigration, DdlStatement, DdlBuilder, ColumnSpec } from './migrations';
 
 export { stateStoreProvider, createStateStore } from './provider';
 export type {

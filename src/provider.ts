@@ -49,12 +49,18 @@ export interface StateStoreProviderOptions extends CreateStateStoreOptions {
  * calls at shutdown (before it closes the connection) to write any records
  * the write-behind buffer still holds.
  */
-export type ProvidedStateStore = SequelizeStateStore & { onModuleDestroy(): Promise<void> };
+export type ProvidedStateStore = SequelizeStateStore & {
+  /** Closes the store (stops lease renewals, writes buffered records); Nest calls it at shutdown. */
+  onModuleDestroy(): Promise<void>;
+};
 
 /** The factory provider {@link stateStoreProvider} returns: Nest's `FactoryProvider` shape. */
 export interface StateStoreProvider {
+  /** The token the store is provided under. */
   readonly provide: ProviderToken;
-  readonly useFactory: (sequelize: Sequelize) => Promise<ProvidedStateStore>;
+  /** Builds the store on the injected connection (see {@link createStateStore}). */
+  useFactory(sequelize: Sequelize): Promise<ProvidedStateStore>;
+  /** The connection to inject. */
   readonly inject: ProviderToken[];
 }
 

@@ -9,9 +9,13 @@
  * depend on prom-client's, which is an optional peer).
  */
 export interface PromRegistry {
+  /** The registry's metrics in the Prometheus text format. */
   metrics(): Promise<string>;
+  /** The content type of that text. */
   readonly contentType: string;
+  /** Adds a metric to the registry. */
   registerMetric(metric: never): void;
+  /** A metric already registered under `name`, if any. */
   getSingleMetric(name: string): unknown;
 }
 

@@ -29,7 +29,7 @@ import { apply, metaDdl, MIGRATIONS_TABLE, MigrationsTable } from './apply';
 import { checkLocation, DdlBuilder, type SchemaLocation } from './ddl';
 import type { SchemaMigration } from './types';
 
-export type { SchemaLocation, DdlStatement } from './ddl';
+export type { SchemaLocation, DdlStatement, DdlBuilder, ColumnSpec } from './ddl';
 export type { SchemaMigration } from './types';
 
 export { MIGRATIONS_TABLE } from './apply';

@@ -170,24 +170,38 @@ export interface DistributedJobStatus {
 
 /** The engine's persistence port. */
 export interface StateStore {
+  /** Creates or replaces the job's state (upsert); the engine calls it after every batch with every batch so far. */
   saveJobState(job: JobState): Promise<void>;
+  /** The state as last saved, with batch statuses and counts as updated since; `null` when unknown. */
   getJobState(jobId: string): Promise<JobState | null>;
+  /** Sets one batch's status and counts (when a batch starts and when it ends). */
   updateBatchState(jobId: string, batchId: string, state: BatchState): Promise<void>;
+  /** Creates or replaces the record at `(jobId, record.index)`: the hot path of every import. */
   saveProcessedRecord(jobId: string, batchId: string, record: ProcessedRecord): Promise<void>;
+  /** Records with status `failed` or `invalid`, ordered by index. */
   getFailedRecords(jobId: string): Promise<readonly ProcessedRecord[]>;
+  /** Records with status `pending` or `valid`, ordered by index. */
   getPendingRecords(jobId: string): Promise<readonly ProcessedRecord[]>;
+  /** Records with status `processed`, ordered by index. */
   getProcessedRecords(jobId: string): Promise<readonly ProcessedRecord[]>;
+  /** Progress computed from what is persisted. */
   getProgress(jobId: string): Promise<JobProgress>;
 }
 
 /** The engine's persistence port for multi-worker imports. */
 export interface DistributedStateStore extends StateStore {
+  /** Atomically moves the lowest-index PENDING batch of a PROCESSING job to PROCESSING for `workerId`. */
   claimBatch(jobId: string, workerId: string): Promise<ClaimBatchResult>;
+  /** Back to PENDING, only if `workerId` still holds the batch. */
   releaseBatch(jobId: string, batchId: string, workerId: string): Promise<void>;
+  /** PROCESSING batches claimed more than `timeoutMs` ago go back to PENDING; returns how many. */
   reclaimStaleBatches(jobId: string, timeoutMs: number): Promise<number>;
+  /** Bulk-saves a batch's records (the orchestrator's prepare phase). */
   saveBatchRecords(jobId: string, batchId: string, records: readonly ProcessedRecord[]): Promise<void>;
+  /** A batch's records ordered by index (a worker, after claiming). */
   getBatchRecords(jobId: string, batchId: string): Promise<readonly ProcessedRecord[]>;
+  /** Batch counts by status. */
   getDistributedStatus(jobId: string): Promise<DistributedJobStatus>;
+  /** Finalizes a PROCESSING job whose batches are all terminal; `true` to exactly one caller. */
   tryFinalizeJob(jobId: string): Promise<boolean>;
 }
-

@@ -35,8 +35,8 @@ export interface SequelizeStateStoreOptions {
   readonly sqliteBusyTimeoutMs?: number;
   /**
    * Write-behind for `saveProcessedRecord` (off by default). See
-   * {@link RecordBufferOptions} and the README's "Write-behind" section for
-   * what a crash can lose.
+   * {@link RecordBufferOptions}, and docs/usage.md ("Write-behind") for what
+   * a crash can lose.
    */
   readonly recordBuffer?: RecordBufferOptions | boolean;
   /**
