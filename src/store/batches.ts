@@ -4,7 +4,7 @@ import { isTrue } from '../mappers/json';
 import { BATCH_STATUSES, checkCount, checkId, checkObject, checkStatus } from '../mappers/validate';
 import type { Batch, BatchState, BatchStatus } from '../ports';
 import type { StoreContext } from './context';
-import type { WrittenBatch } from './jobCache';
+import { slotValue, type WrittenBatch } from './jobCache';
 import type { Leases } from './leases';
 import { insertUnindexedBatch, selectBatchHolder, selectJobHead, updateBatch } from './sql';
 
@@ -68,7 +68,7 @@ export class Batches {
         // One autocommit statement: after a deadlock (MariaDB, against concurrent
         // claims and finalizes) it was rolled back, so running it again is safe.
         const changed = await ctx.retrying(() => ctx.count(ctx.sql(updateBatch, fenced, status === 'PENDING'), bind));
-        const known = ctx.written.get(jobId)?.rows.get(batchId);
+        const known = slotValue(ctx.written.get(jobId)?.rows.get(batchId));
         if (changed > 0) return known ? { ...known, status, processed, failed } : undefined;
         if (fenced) {
           this.leases.ended(jobId, batchId);

@@ -12,7 +12,7 @@ import { checkId } from '../mappers/validate';
 import type { Batch, JobState, JobStatus } from '../ports';
 import type { StoreContext } from './context';
 import type { Tx } from './Executor';
-import type { WrittenBatch, WrittenJob } from './jobCache';
+import { slotOf, type WrittenBatch, type WrittenJob, type WrittenSlot } from './jobCache';
 import {
   BATCH_COLUMNS, insertBatches, selectBatches, selectFirstRecordOfBatches, selectJob, selectJobHead, upsertJob,
 } from './sql';
@@ -64,10 +64,31 @@ function sameAsWritten(batch: Batch, known: WrittenBatch): boolean {
     && batch.failedCount === known.failed && (batch.recordStartIndex ?? null) === known.start && (batch.recordEndIndex ?? null) === known.end;
 }
 
-/** What a save writes: every batch row checked, and those that differ from what is known to be stored. */
+/** What is known after a save whose batches extend the last one's: the order grows in place, no rebuild. */
+function grown(known: WrittenJob, batches: readonly Batch[], token: string): WrittenJob {
+  for (let i = known.order.length; i < batches.length; i++) {
+    const id = (batches[i] as Batch).id;
+    known.order.push(id);
+    known.positions.set(id, i);
+    known.slots.push(slotOf(known.rows, id));
+  }
+  known.token = token;
+  return known;
+}
+
+/** What is known after a save of `batches`, order and positions built anew. */
+function fresh(batches: readonly Batch[], token: string, distributed: boolean, rows: Map<string, WrittenSlot>): WrittenJob {
+  const order = batches.map((b) => b.id);
+  return { token, distributed, order, positions: new Map(order.map((id, i) => [id, i])), rows, slots: order.map((id) => slotOf(rows, id)) };
+}
+
+/** What a save writes: the batches that differ from what is known to be stored, or (`all`) every batch row. */
 interface SavePlan {
-  readonly all: readonly BatchRow[];
+  /** Every batch row, checked where it changed; built only when what is known cannot be trusted. */
+  all(): readonly BatchRow[];
   readonly changed: readonly BatchRow[];
+  /** Whether `job.batches` starts with the ids of the last save in the same order (so the order only grows). */
+  readonly extends: boolean;
 }
 
 /** The jobs module of one store. */
@@ -105,7 +126,7 @@ export class Jobs {
     const cache = known && known.distributed === row.distributed ? known : undefined;
     const plan = this.plan(job, row, cache, context);
     ctx.read.forget(row.id);
-    let written: WrittenJob | undefined;
+    let landed: { token: string; trusted: boolean } | undefined;
     let writing: readonly BatchRow[] = [];
     try {
       await ctx.guard(context, () =>
@@ -125,21 +146,23 @@ export class Jobs {
           // What is known of the stored rows holds only while the job row is
           // the one this store's last save left.
           const trusted = cache !== undefined && head !== undefined && tokenOf(head) === cache.token;
-          writing = trusted ? plan.changed : plan.all;
+          writing = trusted ? plan.changed : plan.all();
           ctx.written.begin(row.id, writing.map((b) => b.batchId));
           await ctx.exec(ctx.sql(upsertJob), valuesOf(row, JOB_WRITE_KEYS), tx);
           await this.writeBatches(writing, row.distributed, tx);
           const token = head ? tokenOf(head, 1) : tokenOf((await ctx.select(ctx.sql(selectJobHead, false), [row.id], tx))[0] ?? {});
-          const rows = trusted ? (cache as WrittenJob).rows : new Map<string, WrittenBatch>();
-          const order = job.batches.map((b) => b.id);
-          written = { token, distributed: row.distributed, order, positions: new Map(order.map((id, i) => [id, i])), rows };
+          landed = { token, trusted };
         }));
     } catch (error) {
       ctx.written.forget(row.id);
       if (writing.length > 0) ctx.written.end(row.id, writing.map((b) => b.batchId));
       throw error;
     }
-    const done = written as WrittenJob;
+    // Built once the save committed (a retried transaction may run its body twice).
+    const { token, trusted } = landed as { token: string; trusted: boolean };
+    const done = trusted && plan.extends
+      ? grown(cache as WrittenJob, job.batches, token)
+      : fresh(job.batches, token, row.distributed, trusted ? (cache as WrittenJob).rows : new Map<string, WrittenSlot>());
     if (TERMINAL_JOB_STATUSES.includes(row.status)) ctx.written.forget(row.id);
     else ctx.written.set(row.id, done);
     ctx.written.end(row.id, writing.map((b) => b.batchId), new Map(writing.map((b) => [b.batchId, writtenOf(b)])));
@@ -154,18 +177,19 @@ export class Jobs {
    */
   private plan(job: JobState, row: JobRow, known: WrittenJob | undefined, context: ErrorContext): SavePlan {
     const batches = job.batches;
-    const all: BatchRow[] = new Array(batches.length);
+    // Rows of the places that changed, by place; the others are built only if `all()` is asked for.
+    const checkedAt = new Map<number, BatchRow>();
     const changed: BatchRow[] = [];
     const tail = new Set<string>();
+    const order = known?.order ?? [];
+    const slots = known?.slots ?? [];
+    let extends_ = known !== undefined && batches.length >= order.length;
     for (let i = 0; i < batches.length; i++) {
       const batch = batches[i] as Batch;
-      const same = known !== undefined && typeof batch === 'object' && batch !== null && known.order[i] === batch.id;
-      const stored = same ? known.rows.get(batch.id) : undefined;
-      if (stored && sameAsWritten(batch, stored)) {
-        all[i] = { jobId: row.id, batchId: batch.id, batchIndex: batch.index, status: batch.status, processedCount: batch.processedCount,
-          failedCount: batch.failedCount, recordStartIndex: batch.recordStartIndex ?? null, recordEndIndex: batch.recordEndIndex ?? null };
-        continue;
-      }
+      const same = typeof batch === 'object' && batch !== null && order[i] === batch.id;
+      if (!same && i < order.length) extends_ = false;
+      const stored = same ? slots[i] : undefined;
+      if (stored?.known && sameAsWritten(batch, stored)) continue;
       const checked = BatchMapper.toRow(row.id, batch, i, context);
       // An id seen at another place of this list (the unchanged places were
       // unique when last saved, so only a place that changed can repeat one).
@@ -175,10 +199,14 @@ export class Jobs {
         throw new InvalidInputError('job.batches names this batch id twice', { ...context, batchId: checked.batchId, field: 'job.batches' });
       }
       tail.add(checked.batchId);
-      all[i] = checked;
+      checkedAt.set(i, checked);
       changed.push(checked);
     }
-    return { all, changed };
+    const all = (): BatchRow[] => batches.map((batch, i) => checkedAt.get(i) ?? {
+      jobId: row.id, batchId: batch.id, batchIndex: batch.index, status: batch.status, processedCount: batch.processedCount,
+      failedCount: batch.failedCount, recordStartIndex: batch.recordStartIndex ?? null, recordEndIndex: batch.recordEndIndex ?? null,
+    });
+    return { all, changed, extends: extends_ };
   }
 
   private async writeBatches(rows: readonly BatchRow[], distributed: boolean, tx: Tx): Promise<void> {

@@ -63,6 +63,36 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('job 
     expect((await store.getJobState('c-same'))?.batches.map((b) => b.status)).toEqual(['COMPLETED', 'COMPLETED', 'COMPLETED', 'PROCESSING']);
   });
 
+  test('batches reordered, dropped and added between saves: every save stores exactly the list it was given', async () => {
+    const { store } = ctx;
+    const [a, b, c] = singleJob('c-order', ['COMPLETED', 'COMPLETED', 'COMPLETED']).batches as [Batch, Batch, Batch];
+    const save = (batches: Batch[]) => store.saveJobState({ ...singleJob('c-order', []), batches });
+    const stored = async () => (await store.getJobState('c-order'))?.batches.map((x) => `${x.id}:${x.status}:${x.processedCount}`);
+    await save([a, b, c]);
+    await save([b, a]); // reordered and shorter: what is known is rebuilt, not extended
+    await save([b, a, { ...c, status: 'PROCESSING', processedCount: 0 }]); // extends the last list: only c is new
+    expect(await stored()).toEqual(['c-order-b0:COMPLETED:10', 'c-order-b1:COMPLETED:10', 'c-order-b2:PROCESSING:0']);
+    await save([{ ...b, status: 'FAILED', processedCount: 3 }, a, { ...c, status: 'PROCESSING', processedCount: 0 }]); // a change at the front
+    expect(await stored()).toEqual(['c-order-b0:COMPLETED:10', 'c-order-b1:FAILED:3', 'c-order-b2:PROCESSING:0']);
+    const before = await versions('c-order');
+    await save([a, { ...b, status: 'FAILED', processedCount: 3 }, { ...c, status: 'PROCESSING', processedCount: 0 }]); // same values, new order
+    expect(await stored()).toEqual(['c-order-b0:COMPLETED:10', 'c-order-b1:FAILED:3', 'c-order-b2:PROCESSING:0']);
+    expect((await versions('c-order'))[2]).toBe(before[2]); // c kept its place and values: not written again
+  });
+
+  test('a batch report through this store counts as written: the next save with those values leaves the row alone', async () => {
+    const { store } = ctx;
+    const job = singleJob('c-report', ['COMPLETED', 'PROCESSING']);
+    await store.saveJobState(job);
+    await store.updateBatchState('c-report', 'c-report-b1', { batchId: 'c-report-b1', status: 'COMPLETED', processedCount: 10, failedCount: 0 });
+    const before = await versions('c-report');
+    const reported = { ...(job.batches[1] as Batch), status: 'COMPLETED' as const, processedCount: 10 };
+    await store.saveJobState({ ...job, batches: [job.batches[0] as Batch, reported] });
+    expect(await versions('c-report')).toEqual(before);
+    await store.saveJobState(job); // the engine's older view: it differs from what is stored, so it is written
+    expect((await store.getJobState('c-report'))?.batches.map((b) => b.status)).toEqual(['COMPLETED', 'PROCESSING']);
+  });
+
   test('another store saving the job in between: the next save writes every batch again', async () => {
     const { store } = ctx;
     const mine = singleJob('c-other', ['COMPLETED', 'COMPLETED', 'COMPLETED']);
