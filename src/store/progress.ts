@@ -114,6 +114,7 @@ export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJ
   const ids = jobs.map((j) => j.id);
   const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length), ids);
   for (const job of jobs) {
+    // For one job the statement has no jobId column (see batchAggregates): every row is that job's.
     const batches = aggregates.filter((r) => ids.length === 1 || r.jobId === job.id).map((r): BatchAggregate => ({
       status: String(r.status),
       fresh: isTrue(r.fresh),
