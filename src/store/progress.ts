@@ -11,8 +11,7 @@ import { isTrue, toNumber } from '../mappers/json';
 import { checkId } from '../mappers/validate';
 import type { JobProgress } from '../ports';
 import type { StoreContext } from './context';
-import type { JobText } from './jobs';
-import { batchAggregates, liveRecordCounts, selectJob } from './sql';
+import { batchAggregates, jobProgressRows, liveRecordCounts } from './sql';
 
 /** One group of a job's batch rows (by status, and whether never changed since saved). */
 export interface BatchAggregate {
@@ -98,9 +97,35 @@ export interface ProgressJob {
   readonly distributed: boolean;
 }
 
-/** Whether a job's batch aggregates include batches in flight, whose records must be counted. */
-function hasLiveBatches(job: ProgressJob, batches: readonly BatchAggregate[]): boolean {
-  return batches.some((b) => b.status === 'PROCESSING' || b.status === 'PAUSED' || (b.status === 'PENDING' && !(job.distributed && b.fresh)));
+/** The kinds of batches in flight a job's aggregates show, whose records must be counted (none: no lookup). */
+function liveBatches(job: ProgressJob, batches: readonly BatchAggregate[]): { held: boolean; pending: boolean } {
+  const any = (test: (b: BatchAggregate) => boolean): boolean => batches.some((b) => b.n > 0 && test(b));
+  return {
+    held: any((b) => b.status === 'PROCESSING' || b.status === 'PAUSED'),
+    pending: any((b) => b.status === 'PENDING' && !(job.distributed && b.fresh)),
+  };
+}
+
+/** One aggregate row as {@link BatchAggregate}. */
+function aggregateOf(r: Record<string, unknown>): BatchAggregate {
+  return {
+    status: String(r.status),
+    fresh: isTrue(r.fresh),
+    n: toNumber(r.n) ?? 0,
+    processed: toNumber(r.processed) ?? 0,
+    failed: toNumber(r.failed) ?? 0,
+    size: toNumber(r.size) ?? 0,
+  };
+}
+
+/** A job's inputs from its aggregates: the record counts of its batches in flight read when there are any. */
+async function withLive(ctx: StoreContext, job: ProgressJob, batches: readonly BatchAggregate[]): Promise<ProgressInputs> {
+  const live: Record<string, number> = {};
+  const { held, pending } = liveBatches(job, batches);
+  if (held || pending) {
+    for (const r of await ctx.select(ctx.sql(liveRecordCounts, job.distributed, held, pending), [job.id])) live[String(r.status)] = toNumber(r.n) ?? 0;
+  }
+  return { ...job, batches, live };
 }
 
 /**
@@ -115,19 +140,8 @@ export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJ
   const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length), ids);
   for (const job of jobs) {
     // For one job the statement has no jobId column (see batchAggregates): every row is that job's.
-    const batches = aggregates.filter((r) => ids.length === 1 || r.jobId === job.id).map((r): BatchAggregate => ({
-      status: String(r.status),
-      fresh: isTrue(r.fresh),
-      n: toNumber(r.n) ?? 0,
-      processed: toNumber(r.processed) ?? 0,
-      failed: toNumber(r.failed) ?? 0,
-      size: toNumber(r.size) ?? 0,
-    }));
-    const live: Record<string, number> = {};
-    if (hasLiveBatches(job, batches)) {
-      for (const r of await ctx.select(ctx.sql(liveRecordCounts, job.distributed), [job.id])) live[String(r.status)] = toNumber(r.n) ?? 0;
-    }
-    out.set(job.id, { ...job, batches, live });
+    const batches = aggregates.filter((r) => ids.length === 1 || r.jobId === job.id).map(aggregateOf);
+    out.set(job.id, await withLive(ctx, job, batches));
   }
   return out;
 }
@@ -137,8 +151,9 @@ export class Progress {
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * `getProgress`: the job row, one aggregate over its batch rows, and the
-   * record counts of its batches in flight.
+   * `getProgress`: the job row joined to one aggregate over its batch rows
+   * (one statement), then the record counts of its batches in flight if it
+   * has any.
    * @throws NotFoundError for an unknown job.
    */
   async of(jobId: string): Promise<JobProgress> {
@@ -147,11 +162,12 @@ export class Progress {
     checkId(jobId, 'jobId', context);
     await ctx.flush(jobId);
     return ctx.guard(context, async () => {
-      const [row] = await ctx.select<JobText>(ctx.sql(selectJob), [jobId]);
-      if (!row) throw new NotFoundError('no such job', context);
-      const job = progressJob(row as unknown as Record<string, unknown>);
-      const inputs = (await progressInputs(ctx, [job])).get(jobId) as ProgressInputs;
-      return progressOf(inputs);
+      const rows = await ctx.select(ctx.sql(jobProgressRows), [jobId]);
+      if (!rows[0]) throw new NotFoundError('no such job', context);
+      const job = progressJob(rows[0]);
+      // A job without batches joins one row with no group (NULL status).
+      const batches = rows.filter((r) => r.status !== null && r.status !== undefined).map(aggregateOf);
+      return progressOf(await withLive(ctx, job, batches));
     });
   }
 }
