@@ -42,7 +42,7 @@ const FULL: Sizes = {
   spr: 5_000, sbr: 100_000, sbrCall: 500, cycleJob: 200, bigJob: 10_000, tail: 200, workers: 8, workerJob: 2_000,
   readRecords: 100_000, readBatches: 10_000, readCalls: 20, importRecords: 100_000, importUnbufferedRecords: 100_000, batchSize: 500,
   memRecords: 1_000_000, memBatches: 10_000, memCycles: 1_000, memReads: 50,
-  queryCalls: 2_000, scaleSmall: 200, scaleLarge: 10_000, scaleWindow: 100, cacheRows: 1_000,
+  queryCalls: 2_000, scaleSmall: 200, scaleLarge: 10_000, scaleWindow: 200, cacheRows: 1_000,
   dashRecords: 1_000_000, dashBatches: 10_000, dashRuns: 15,
 };
 

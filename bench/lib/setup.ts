@@ -10,7 +10,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Sequelize } from 'sequelize';
 import { SequelizeStateStore, type SequelizeStateStoreOptions } from '../../src';
-import { openRaw, type BenchDialect, type Location, type RawConnection } from './raw';
+import { openRaw, RawSql, type BenchDialect, type Location, type RawConnection } from './raw';
 
 /** The databases this run can cover, from the environment (SQLite always). */
 export function locations(): Location[] {
@@ -141,4 +141,38 @@ export async function dropJob(raw: RawConnection, tables: { jobs: string; batche
   await raw.run(`DELETE FROM ${tables.records} WHERE job_id = ${ph}`, [jobId]);
   await raw.run(`DELETE FROM ${tables.batches} WHERE job_id = ${ph}`, [jobId]);
   await raw.run(`DELETE FROM ${tables.jobs} WHERE id = ${ph}`, [jobId]);
+}
+
+let ownTablesRun = 0;
+
+/** Tables of one scaling run, created empty for it. */
+export interface OwnTables {
+  readonly prefix: string;
+  /** A store on them, default options, tables created (the orchestrator / the single process). */
+  readonly store: SequelizeStateStore;
+  readonly sequelize: Sequelize;
+  /** The raw limit's statements on the same tables. */
+  readonly sql: RawSql;
+}
+
+/**
+ * Runs `fn` on tables created empty for it and dropped after it. Scaling rows
+ * compare a point early in a job with one 10,000 batches later; on the shared
+ * tables of a long run the later point also paid for the millions of dead rows
+ * the earlier scenarios left (vacuum, bloat), which the raw limit showed as a
+ * 1.5–1.7× growth of its own on PostgreSQL. On PostgreSQL a CHECKPOINT first
+ * (when the role may), so that no run starts with the previous run's writes
+ * still to flush. Same treatment for the store and the raw limit.
+ */
+export async function withOwnTables<T>(location: Location, raw: RawConnection, tag: string, fn: (own: OwnTables) => Promise<T>): Promise<T> {
+  const prefix = `${tag}${process.pid.toString(36)}${(ownTablesRun++).toString(36)}_`;
+  const { sequelize, store } = await openStore(location, prefix);
+  try {
+    if (raw.dialect === 'postgres') await raw.run('CHECKPOINT', []).catch(() => undefined);
+    return await fn({ prefix, store, sequelize, sql: new RawSql(location.dialect, store.tables) });
+  } finally {
+    await store.close();
+    for (const model of [store.models.Record, store.models.Batch, store.models.Job]) await model.drop().catch(() => undefined);
+    await sequelize.close();
+  }
 }

@@ -4,14 +4,14 @@
  * options, driven call for call by the project's engine model
  * (test/engine/singleProcess.ts). Cost per batch = time inside store calls,
  * over a window of batches around batch 200 and around batch 10,000 of one
- * job of 10,050 batches.
+ * job of 10,050 batches. Every run (store or limit) on tables of its own.
  */
 import type { StateStore } from '../../src/ports';
 import { SingleProcessImport, userRecords, usualOutcome } from '../../test/engine/singleProcess';
 import { uid, type Ctx } from '../lib/measure';
 import { RawEngineStore } from '../lib/rawEngine';
 import { scalingCompare, type RunPoints } from '../lib/scaling';
-import { dropJob, openStore } from '../lib/setup';
+import { withOwnTables, type OwnTables } from '../lib/setup';
 import { CallLog, perBatch, timed, type LogSnapshot } from '../lib/timed';
 import type { Scenario } from './scenario';
 
@@ -51,27 +51,16 @@ export const engineSingle: Scenario = {
   limitSide: 'the same model on raw SQL: batch row upsert, 5 single-row record upserts, batch row upsert, job row upsert + UPDATE naming the new batch\'s index',
   async run(ctx) {
     const { scaleSmall, scaleLarge, scaleWindow } = ctx.size;
-    const opened = await openStore(ctx.location, ctx.prefix, {}, false);
-    try {
-      const side = (make: () => StateStore) => async (): Promise<RunPoints> => {
-        const jobId = uid('eng1');
-        try {
-          return await runJob(ctx, make(), jobId, new CallLog());
-        } finally {
-          await dropJob(ctx.raw, ctx.store.tables, jobId);
-        }
-      };
-      await scalingCompare(ctx, [{
-        id: 'engine-single@scale',
-        operation: `engine single-process pattern, batches of ${BATCH_SIZE}: store cost per batch, batch ${scaleSmall} → batch ${scaleLarge.toLocaleString('en')}`,
-        small: 'small', large: 'large', smallLabel: `@${scaleSmall}`, largeLabel: `@${scaleLarge.toLocaleString('en')}`, window: scaleWindow,
-        limitMethod: 'per batch: INSERT … ON CONFLICT of the batch row, 5 single-row record upserts, the same batch upsert, job row upsert + UPDATE of the new batch\'s index (autocommit, no transaction)',
-      }], ctx.options.longRuns,
-      side(() => opened.store),
-      side(() => new RawEngineStore(ctx.raw, ctx.sql, 'single') as unknown as StateStore));
-    } finally {
-      await opened.store.close();
-      await opened.sequelize.close();
-    }
+    // Each run on tables of its own (see withOwnTables), the store side on a store of its own.
+    const side = (make: (own: OwnTables) => StateStore) => (): Promise<RunPoints> =>
+      withOwnTables(ctx.location, ctx.raw, 'bes', (own) => runJob(ctx, make(own), uid('eng1'), new CallLog()));
+    await scalingCompare(ctx, [{
+      id: 'engine-single@scale',
+      operation: `engine single-process pattern, batches of ${BATCH_SIZE}: store cost per batch, batch ${scaleSmall} → batch ${scaleLarge.toLocaleString('en')}`,
+      small: 'small', large: 'large', smallLabel: `@${scaleSmall}`, largeLabel: `@${scaleLarge.toLocaleString('en')}`, window: scaleWindow,
+      limitMethod: 'per batch: INSERT … ON CONFLICT of the batch row, 5 single-row record upserts, the same batch upsert, job row upsert + UPDATE of the new batch\'s index (autocommit, no transaction)',
+    }], ctx.options.longRuns,
+    side((own) => own.store),
+    side((own) => new RawEngineStore(ctx.raw, own.sql, 'single') as unknown as StateStore));
   },
 };

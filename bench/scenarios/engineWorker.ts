@@ -8,6 +8,7 @@
  * worker store of its own with default options (a worker process). Cost per
  * batch = time inside store calls ÷ batches claimed, over all 200 batches of
  * a 200-batch job, and over the first and the last 200 of a 10,000-batch job.
+ * Every run (store or limit) on tables of its own.
  */
 import type { SequelizeStateStore } from '../../src';
 import { workerLoop, type LoopConfig } from '../../test/engine/distributedWorker';
@@ -15,7 +16,7 @@ import { prepareJob } from '../../test/engine/orchestrator';
 import type { Ctx } from '../lib/measure';
 import { RawEngineStore } from '../lib/rawEngine';
 import { scalingCompare, type PointCost, type RunPoints } from '../lib/scaling';
-import { dropJob, openStore } from '../lib/setup';
+import { openStore, withOwnTables, type OwnTables } from '../lib/setup';
 import { CallLog, perBatch, timed, type LogSnapshot } from '../lib/timed';
 import type { Scenario } from './scenario';
 
@@ -65,9 +66,8 @@ async function work(store: object, jobId: string, batches: number): Promise<Poin
 }
 
 /** Marks the first `n` batches of the job (by index) COMPLETED and their records processed, as earlier workers would have. */
-async function completeFirst(ctx: Ctx, jobId: string, n: number): Promise<void> {
+async function completeFirst(ctx: Ctx, t: OwnTables['store']['tables'], jobId: string, n: number): Promise<void> {
   const ph = (i: number): string => (ctx.raw.dialect === 'postgres' ? `$${i}` : '?');
-  const t = ctx.store.tables;
   await ctx.raw.run(`UPDATE ${t.batches} SET status = 'COMPLETED', processed_count = ${BATCH_SIZE}, failed_count = 0, version = version + 2`
     + ` WHERE job_id = ${ph(1)} AND batch_index < ${ph(2)}`, [jobId, n]);
   await ctx.raw.run(`UPDATE ${t.records} SET status = 'processed' WHERE job_id = ${ph(1)} AND record_index < ${ph(2)}`, [jobId, n * BATCH_SIZE]);
@@ -81,39 +81,34 @@ export const engineWorker: Scenario = {
   async run(ctx) {
     const { scaleSmall: small, scaleLarge: large, tail } = ctx.size;
     const window = Math.min(tail, small);
-    const worker = await openStore(ctx.location, ctx.prefix, {}, false);
-    try {
-      const side = (make: () => object) => async (): Promise<RunPoints> => {
-        const jobs: string[] = [];
+    // Each run on tables of its own (see withOwnTables): the orchestrator's store on them, and a worker store of its own.
+    const side = (make: (own: OwnTables, worker: SequelizeStateStore) => object) => (): Promise<RunPoints> =>
+      withOwnTables(ctx.location, ctx.raw, 'bew', async (own) => {
+        const worker = await openStore(ctx.location, own.prefix, {}, false);
         try {
-          const a = await prepareJob(ctx.store, { totalRecords: small * BATCH_SIZE, batchSize: BATCH_SIZE });
-          jobs.push(a.jobId);
-          const b = await prepareJob(ctx.store, { totalRecords: large * BATCH_SIZE, batchSize: BATCH_SIZE });
-          jobs.push(b.jobId);
+          const a = await prepareJob(own.store, { totalRecords: small * BATCH_SIZE, batchSize: BATCH_SIZE });
+          const b = await prepareJob(own.store, { totalRecords: large * BATCH_SIZE, batchSize: BATCH_SIZE });
           const points: Record<string, PointCost> = {};
-          points.small = await work(make(), a.jobId, small);
-          points.head = await work(make(), b.jobId, window);
-          await completeFirst(ctx, b.jobId, large - window);
-          points.tail = await work(make(), b.jobId, window);
+          points.small = await work(make(own, worker.store), a.jobId, small);
+          points.head = await work(make(own, worker.store), b.jobId, window);
+          await completeFirst(ctx, own.store.tables, b.jobId, large - window);
+          points.tail = await work(make(own, worker.store), b.jobId, window);
           return points;
         } finally {
-          for (const id of jobs) await dropJob(ctx.raw, ctx.store.tables, id);
+          await worker.store.close();
+          await worker.sequelize.close();
         }
-      };
-      const big = large.toLocaleString('en');
-      const method = 'per batch: reclaim UPDATE, claim (one UPDATE … RETURNING; MariaDB SELECT … FOR UPDATE SKIP LOCKED + UPDATE), SELECT of the batch\'s records,'
-        + ' SELECT of the job row (the engine only needs totalRecords), 20 single-row upserts, UPDATE of the batch, conditional UPDATE of the job';
-      await scalingCompare(ctx, [
-        { id: 'engine-worker@10k-head', operation: `engine distributed worker loop, batches of ${BATCH_SIZE}: store cost per batch, job of ${small} batches (all) → job of ${big} (first ${window})`,
-          small: 'small', large: 'head', smallLabel: `@${small}-batch job`, largeLabel: `@${big}-batch job, start`, window, limitMethod: method },
-        { id: 'engine-worker@10k-tail', operation: `engine distributed worker loop, batches of ${BATCH_SIZE}: store cost per batch, job of ${small} batches (all) → job of ${big} (last ${window})`,
-          small: 'small', large: 'tail', smallLabel: `@${small}-batch job`, largeLabel: `@${big}-batch job, end`, window, limitMethod: method },
-      ], ctx.options.longRuns,
-      side(() => worker.store),
-      side(() => new RawEngineStore(ctx.raw, ctx.sql, 'worker')));
-    } finally {
-      await worker.store.close();
-      await worker.sequelize.close();
-    }
+      });
+    const big = large.toLocaleString('en');
+    const method = 'per batch: reclaim UPDATE, claim (one UPDATE … RETURNING; MariaDB SELECT … FOR UPDATE SKIP LOCKED + UPDATE), SELECT of the batch\'s records,'
+      + ' SELECT of the job row (the engine only needs totalRecords), 20 single-row upserts, UPDATE of the batch, conditional UPDATE of the job';
+    await scalingCompare(ctx, [
+      { id: 'engine-worker@10k-head', operation: `engine distributed worker loop, batches of ${BATCH_SIZE}: store cost per batch, job of ${small} batches (all) → job of ${big} (first ${window})`,
+        small: 'small', large: 'head', smallLabel: `@${small}-batch job`, largeLabel: `@${big}-batch job, start`, window, limitMethod: method },
+      { id: 'engine-worker@10k-tail', operation: `engine distributed worker loop, batches of ${BATCH_SIZE}: store cost per batch, job of ${small} batches (all) → job of ${big} (last ${window})`,
+        small: 'small', large: 'tail', smallLabel: `@${small}-batch job`, largeLabel: `@${big}-batch job, end`, window, limitMethod: method },
+    ], ctx.options.longRuns,
+    side((_own, worker) => worker),
+    side((own) => new RawEngineStore(ctx.raw, own.sql, 'worker')));
   },
 };
