@@ -4,7 +4,7 @@
  * options, driven call for call by the project's engine model
  * (test/engine/singleProcess.ts). Cost per batch = time inside store calls,
  * over a window of batches around batch 200 and around batch 10,000 of one
- * job of 10,050 batches. Every run (store or limit) on tables of its own.
+ * job of 10,100 batches. Every run (store or limit) on tables of its own.
  */
 import type { StateStore } from '../../src/ports';
 import { SingleProcessImport, userRecords, usualOutcome } from '../../test/engine/singleProcess';

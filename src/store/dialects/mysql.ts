@@ -38,7 +38,11 @@ export const mysql: Dialect = {
   nowMs: `CAST(ROUND(UNIX_TIMESTAMP(NOW(3)) * 1000) AS SIGNED)`,
   // MariaDB's JSON is LONGTEXT; the cast keeps drivers from decoding it.
   textParam: (param) => param,
-  inList: (column, subquery) => `${column} IN (${subquery})`,
+  // MariaDB runs IN (a UNION) as a dependent subquery per row `where` selects
+  // (2 s at 100,000 records) and IN (SELECT … FROM (a UNION)) by scanning
+  // them; a join from the derived table looks the rows up by the index.
+  fromWhereIn: (table, where, column, subquery) =>
+    `FROM (${subquery}) AS ${mysql.quote('live')} JOIN ${table} ON ${where} AND ${table}.${column} = ${mysql.quote('live')}.${column}`,
   jsonText: (column) => `CAST(${column} AS CHAR)`,
   onConflictUpdate(_table, keys, update, raw = {}) {
     const sets = [

@@ -26,7 +26,8 @@ export const postgres: Dialect = {
   createSchema: (name) => `CREATE SCHEMA IF NOT EXISTS ${quoteStandard(name)}`,
   nowMs: `(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`,
   textParam: (param) => `CAST(${param} AS VARCHAR)`,
-  inList: (column, subquery) => `${column} = ANY(ARRAY(${subquery}))`,
+  // A plain IN (subquery) was planned as a scan of every row `where` selects.
+  fromWhereIn: (table, where, column, subquery) => `FROM ${table} WHERE ${where} AND ${column} = ANY(ARRAY(${subquery}))`,
   jsonText: (column) => `${column}::text`,
   onConflictUpdate: onConflictStandard,
   isTransient(error) {

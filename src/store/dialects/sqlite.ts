@@ -27,7 +27,7 @@ export const sqlite: Dialect = {
   quote: quoteStandard,
   nowMs: `CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)`,
   textParam: (param) => param,
-  inList: (column, subquery) => `${column} IN (${subquery})`,
+  fromWhereIn: (table, where, column, subquery) => `FROM ${table} WHERE ${where} AND ${column} IN (${subquery})`,
   jsonText: (column) => column,
   onConflictUpdate: onConflictStandard,
   isTransient(error) {

@@ -88,11 +88,12 @@ export interface Dialect {
    */
   textParam(param: string): string;
   /**
-   * `column` is one of the values `subquery` returns, written so that the
-   * subquery is run first and the outer rows are found through an index on
-   * `column` (not a semi-join over every outer row).
+   * `FROM table WHERE where AND column IN (subquery)`, written so that the
+   * subquery runs first and the table's rows are found through an index on
+   * `column` — not a semi-join over every row `where` selects. `subquery`
+   * returns one column, named `column`; `where` names only `table`'s columns.
    */
-  inList(column: string, subquery: string): string;
+  fromWhereIn(table: string, where: string, column: string, subquery: string): string;
   /** An SQL expression reading a JSON column as text, whatever the driver would decode. */
   jsonText(column: string): string;
 
