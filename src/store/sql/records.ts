@@ -9,14 +9,19 @@ export function upsertRecords(t: SqlTarget, rows: number): string {
     + d.onConflictUpdate(t.tables.records, ['job_id', 'record_index'], RECORD_COLUMNS.slice(2));
 }
 
-/** The columns a record read returns, JSON columns as text. */
-function recordSelect(t: SqlTarget): string {
+/** The columns a record read returns, JSON columns as text (of the table named `alias`, if given). */
+function recordColumns(t: SqlTarget, alias?: string): string {
   const q = t.q;
+  const c = (name: string): string => (alias ? `${alias}.${q(name)}` : q(name));
   const j = t.dialect.jsonText;
-  return `SELECT ${q('record_index')} AS ${q('recordIndex')}, ${q('status')} AS ${q('status')},`
-    + ` ${j(q('raw'))} AS ${q('raw')}, ${j(q('parsed'))} AS ${q('parsed')}, ${j(q('errors'))} AS ${q('errors')},`
-    + ` ${j(q('processing_error'))} AS ${q('processingError')}, ${q('retry_count')} AS ${q('retryCount')}`
-    + ` FROM ${t.tables.records}`;
+  return `SELECT ${c('record_index')} AS ${q('recordIndex')}, ${c('status')} AS ${q('status')},`
+    + ` ${j(c('raw'))} AS ${q('raw')}, ${j(c('parsed'))} AS ${q('parsed')}, ${j(c('errors'))} AS ${q('errors')},`
+    + ` ${j(c('processing_error'))} AS ${q('processingError')}, ${c('retry_count')} AS ${q('retryCount')}`;
+}
+
+/** The columns a record read returns, from the records table. */
+function recordSelect(t: SqlTarget): string {
+  return `${recordColumns(t)} FROM ${t.tables.records}`;
 }
 
 /** `$1` job, `$2…` statuses: records by index. */
@@ -27,13 +32,22 @@ export function selectRecordsByStatus(t: SqlTarget, statuses: number): string {
 
 /**
  * `$1` job, `$2…` statuses: a page of its records with one of them, by index.
- * `limit` and `offset` are validated non-negative integers (inlined).
+ * `limit` and `offset` are validated non-negative integers (inlined). The
+ * page's record indexes come first from the status index alone, one range per
+ * status (a deep page walked every record of the job in index order: ~1 s on
+ * MariaDB at 1,000,000 records), then only its rows are read.
  */
 export function selectRecordsPage(t: SqlTarget, statuses: number, limit: number, offset: number): string {
   if (!Number.isSafeInteger(limit) || limit < 0 || !Number.isSafeInteger(offset) || offset < 0) {
     throw new RangeError('limit and offset must be non-negative integers');
   }
-  return `${selectRecordsByStatus(t, statuses)} LIMIT ${limit} OFFSET ${offset}`;
+  const q = t.q;
+  const records = t.tables.records;
+  const arms = Array.from({ length: statuses }, (_, i) =>
+    `SELECT ${q('record_index')} AS ${q('k')} FROM ${records} WHERE ${q('job_id')} = $1 AND ${q('status')} = $${i + 2}`);
+  const page = `SELECT u.${q('k')} AS ${q('k')} FROM (${arms.join(' UNION ALL ')}) u ORDER BY u.${q('k')} LIMIT ${limit} OFFSET ${offset}`;
+  return `${recordColumns(t, 'r')} FROM (${page}) p JOIN ${records} r ON r.${q('job_id')} = $1 AND r.${q('record_index')} = p.${q('k')}`
+    + ` ORDER BY r.${q('record_index')}`;
 }
 
 /** `$1` job, `$2` batch: the batch's records by index. */
