@@ -68,6 +68,14 @@ describe.each(DATABASES.map((d) => [d.name, d] as const))('inspection on %s', (_
     expect((await store.listBatches('ins-single')).map((b) => [b.id, b.index])).toEqual([['late', 2]]);
   });
 
+  test('listBatches: by index whatever order they were written in, batches without one last by id', async () => {
+    const { store } = ctx;
+    const batch = (id: string, index: number) => ({ id, index, status: 'PENDING' as const, records: [], processedCount: 0, failedCount: 0 });
+    await store.saveJobState({ id: 'ins-order', config: { batchSize: 5 }, status: 'PROCESSING', batches: [batch('c', 2), batch('a', 0), batch('b', 1)], totalRecords: 15 });
+    for (const id of ['zz', 'mm']) await store.updateBatchState('ins-order', id, { batchId: id, status: 'PROCESSING', processedCount: 0, failedCount: 0 });
+    expect((await store.listBatches('ins-order')).map((b) => [b.id, b.index])).toEqual([['a', 0], ['b', 1], ['c', 2], ['mm', null], ['zz', null]]);
+  });
+
   test('listJobs carries the progress getProgress gives, for every job of the page; countJobs counts', async () => {
     const { store } = ctx;
     const ids = await prepared('ins-progress', 4);

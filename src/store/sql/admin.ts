@@ -94,7 +94,7 @@ export function countActiveBatchesByStatus(t: SqlTarget): string {
     + ` WHERE j.${q('status')} IN (${ACTIVE_JOB}) GROUP BY b.${q('status')}`;
 }
 
-/** `$1` job: every batch with its lease and finish times, by index (unindexed last). */
+/** `$1` job: every batch with its lease and finish times, in no order (the caller sorts). */
 export function listBatches(t: SqlTarget): string {
   const q = t.q;
   const cols: Record<string, string> = {
@@ -103,8 +103,7 @@ export function listBatches(t: SqlTarget): string {
     finished_at: 'finishedAt', record_start_index: 'recordStartIndex', record_end_index: 'recordEndIndex', version: 'version',
   };
   return `SELECT ${Object.entries(cols).map(([c, a]) => `${q(c)} AS ${q(a)}`).join(', ')} FROM ${t.tables.batches}`
-    + ` WHERE ${q('job_id')} = $1`
-    + ` ORDER BY CASE WHEN ${q('batch_index')} IS NULL THEN 1 ELSE 0 END, ${q('batch_index')}, ${q('batch_id')}`;
+    + ` WHERE ${q('job_id')} = $1`;
 }
 
 /** `$1` job, `$2…` statuses: how many of its records have one of them, as column `n`. */
