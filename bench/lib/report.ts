@@ -120,19 +120,41 @@ function dialectSection(r: DialectResult): string[] {
 }
 
 /** Writes `outFile` from `resultsDir/{sqlite,postgres,mariadb}.json` (those that exist). */
+const KEPT_NOTE = '_Not re-run with the other sections: kept from the earlier full run it names, on the code of that time._';
+
+/**
+ * The section of `dialect` in an earlier RESULTS.md, for a dialect this
+ * machine has no full run of now: kept as it was, marked as such.
+ */
+function keptSection(previous: string, dialect: string): string[] | undefined {
+  const lines = previous.split('\n');
+  const start = lines.indexOf(`## ${dialect}`);
+  if (start < 0) return undefined;
+  let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
+  if (end < 0) end = lines.length;
+  const body = lines.slice(start + 1, end).filter((l) => l !== KEPT_NOTE);
+  while (body[0] === '') body.shift();
+  return [`## ${dialect}`, '', KEPT_NOTE, '', ...body];
+}
+
 export function writeMarkdown(resultsDir: string, outFile: string): void {
-  const results: DialectResult[] = [];
+  const sections: string[][] = [];
+  const previous = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
   for (const d of ['sqlite', 'postgres', 'mariadb']) {
     const file = path.join(resultsDir, `${d}.json`);
-    if (fs.existsSync(file)) results.push(JSON.parse(fs.readFileSync(file, 'utf8')) as DialectResult);
+    if (fs.existsSync(file)) sections.push(dialectSection(JSON.parse(fs.readFileSync(file, 'utf8')) as DialectResult));
+    else {
+      const kept = keptSection(previous, d);
+      if (kept) sections.push(kept);
+    }
   }
-  if (results.length === 0) throw new Error(`no results in ${resultsDir}; run the bench first`);
+  if (sections.length === 0) throw new Error(`no results in ${resultsDir}; run the bench first`);
   const out: string[] = ['# Benchmark results', '',
     'Latest figures of `npm run bench` on the development machine, written by `npm run bench -- --update-md`',
     'from `bench/results/<dialect>.json`. Method below. In every table, scaling rows (engine patterns) show',
     'cost per batch "at the small point → at the large point" and their last column is the store\'s cost ratio',
     'large ÷ small (target ≤ 1.5×), not store/limit.', ''];
-  for (const r of results) out.push(...dialectSection(r));
+  for (const section of sections) out.push(...section);
   out.push(METHOD, ...scenarioList());
   // Findings, edits made for speed and their before/after figures: hand-written, kept next to this file.
   const notes = path.join(path.dirname(outFile), 'NOTES.md');
