@@ -46,8 +46,10 @@ export function selectRecordsPage(t: SqlTarget, statuses: number, limit: number,
   const arms = Array.from({ length: statuses }, (_, i) =>
     `SELECT ${q('record_index')} AS ${q('k')} FROM ${records} WHERE ${q('job_id')} = $1 AND ${q('status')} = $${i + 2}`);
   const page = `SELECT u.${q('k')} AS ${q('k')} FROM (${arms.join(' UNION ALL ')}) u ORDER BY u.${q('k')} LIMIT ${limit} OFFSET ${offset}`;
+  // Ordered by the page's key, not the row's: SQLite ordered by the row's
+  // scanned every record of the job in index order to keep that order.
   return `${recordColumns(t, 'r')} FROM (${page}) p JOIN ${records} r ON r.${q('job_id')} = $1 AND r.${q('record_index')} = p.${q('k')}`
-    + ` ORDER BY r.${q('record_index')}`;
+    + ` ORDER BY p.${q('k')}`;
 }
 
 /** `$1` job, `$2` batch: the batch's records by index. */
