@@ -63,7 +63,7 @@ export function jobProgressRows(t: SqlTarget): string {
  * scan of the job's batches (about 1 ms at 10,000) even when it finds none;
  * MariaDB ran `IN (… UNION ALL …)` once per record of the job.
  */
-export function liveRecordCounts(t: SqlTarget, distributed: boolean, held = true, pending = true): string {
+export function liveRecordCounts(t: SqlTarget, distributed: boolean, held: boolean, pending: boolean): string {
   const q = t.q;
   const from = `SELECT b.${q('batch_id')} FROM ${t.tables.batches} b WHERE b.${q('job_id')} = $1 AND`;
   const arms = [
