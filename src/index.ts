@@ -11,7 +11,7 @@ export type {
 } from './store/SequelizeStateStore';
 export type { RecordBufferOptions } from './store/RecordBuffer';
 export type { StoreModels } from './store/models';
-export type { Tables, Dialect } from './store/dialects/types';
+export type { Tables, Dialect, ProgressCounters, CounterLocation } from './store/dialects/types';
 
 export { JobEntity, BatchEntity, RecordEntity, Version, STATE_ENTITIES, JOBS_TABLE, BATCHES_TABLE, RECORDS_TABLE } from './entities';
 export { JobMapper, BatchMapper, RecordMapper, JOB_WRITE_KEYS, BATCH_WRITE_KEYS, RECORD_WRITE_KEYS } from './mappers';

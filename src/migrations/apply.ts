@@ -64,6 +64,7 @@ export async function apply(b: DdlBuilder, statements: readonly DdlStatement[], 
         const exists = await indexExists(qi, b, s.table as string, s.index as string);
         if (exists === (s.kind === 'index')) continue;
       }
+      if ((s.kind === 'counters' || s.kind === 'drop-counters') && (await countersExist(b)) === (s.kind === 'counters')) continue;
       if (s.kind === 'column' || s.kind === 'drop-column') {
         const exists = await columnExists(qi, b, s.table as string, s.column as string);
         if (exists === (s.kind === 'column')) continue;
@@ -93,6 +94,14 @@ export async function apply(b: DdlBuilder, statements: readonly DdlStatement[], 
   }
 }
 
+/** Whether the progress counters exist (see `Dialect.progressCounters`). */
+async function countersExist(b: DdlBuilder): Promise<boolean> {
+  const at = b.counterLocation();
+  if (!at || !b.dialect.progressCounters) return false;
+  const [row] = await b.sequelize.query<{ ok: unknown }>(b.dialect.progressCounters.present(at), { type: QueryTypes.SELECT, transaction: null });
+  return row?.ok === true;
+}
+
 /** Whether what `s` makes (or, for `drop-index`, removes) is already so. */
 async function reached(qi: QueryInterface, b: DdlBuilder, s: DdlStatement): Promise<boolean> {
   switch (s.kind) {
@@ -114,6 +123,10 @@ async function reached(qi: QueryInterface, b: DdlBuilder, s: DdlStatement): Prom
       return !(await columnExists(qi, b, s.table as string, s.column as string));
     case 'drop-index':
       return !(await indexExists(qi, b, s.table as string, s.index as string));
+    case 'counters':
+      return countersExist(b);
+    case 'drop-counters':
+      return !(await countersExist(b));
   }
 }
 

@@ -7,7 +7,7 @@
  */
 import type { ModelAttributeColumnOptions, Sequelize } from 'sequelize';
 import { InvalidInputError } from '../errors';
-import { dialectFor, type Dialect } from '../store/dialects';
+import { dialectFor, type CounterLocation, type Dialect } from '../store/dialects';
 
 /** Where the migrated tables live: the same options as the store's. */
 export interface SchemaLocation {
@@ -20,7 +20,7 @@ export interface SchemaLocation {
 /** One DDL statement of a migration, with what the runner needs to apply it idempotently. */
 export interface DdlStatement {
   /** What the statement creates or drops. */
-  readonly kind: 'schema' | 'table' | 'index' | 'drop-index' | 'column' | 'drop-column';
+  readonly kind: 'schema' | 'table' | 'index' | 'drop-index' | 'column' | 'drop-column' | 'counters' | 'drop-counters';
   /** The SQL text, without a trailing semicolon. */
   readonly sql: string;
   /** Unprefixed table name (`bulkimport_jobs`), for `table` and `index` statements. */
@@ -161,6 +161,33 @@ export class DdlBuilder {
   /** `ALTER TABLE … DROP COLUMN` (SQLite 3.35+, PostgreSQL, MySQL, MariaDB). */
   dropColumn(table: string, column: string): DdlStatement {
     return { kind: 'drop-column', table, column, sql: `ALTER TABLE ${this.qualified(table)} DROP COLUMN ${this.dialect.quote(column)}` };
+  }
+
+  /** Where the store keeps its progress counters, on a dialect that keeps them. */
+  counterLocation(): CounterLocation | undefined {
+    if (!this.dialect.progressCounters) return undefined;
+    const { tablePrefix, schema } = this.location;
+    return {
+      batches: this.qualified('bulkimport_batches'), progress: this.qualified('bulkimport_progress'), prefix: tablePrefix, ...(schema ? { schema } : {}),
+    };
+  }
+
+  /**
+   * The progress counters (`Dialect.progressCounters`: table, triggers and
+   * the counts of the batches already stored), one idempotent statement;
+   * nothing on a dialect that keeps none.
+   */
+  progressCounters(): DdlStatement[] {
+    const at = this.counterLocation();
+    const counters = this.dialect.progressCounters;
+    return at && counters ? [{ kind: 'counters', table: 'bulkimport_batches', sql: counters.create(at) }] : [];
+  }
+
+  /** Drops what {@link progressCounters} made. */
+  dropProgressCounters(): DdlStatement[] {
+    const at = this.counterLocation();
+    const counters = this.dialect.progressCounters;
+    return at && counters ? [{ kind: 'drop-counters', table: 'bulkimport_batches', sql: counters.drop(at) }] : [];
   }
 
   /** `DROP INDEX` of an index made by {@link createIndex}. */

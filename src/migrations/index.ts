@@ -24,6 +24,7 @@ import { InvalidInputError, PersistenceError, StateStoreError } from '../errors'
 import { m001Initial } from './001_initial';
 import { m002JobsStatusUpdatedIdx } from './002_jobs_status_updated_idx';
 import { m003BatchLeaseTimes } from './003_batch_lease_times';
+import { m004ProgressCounters } from './004_progress_counters';
 import { dialectFor } from '../store/dialects';
 import { apply, metaDdl, MIGRATIONS_TABLE, MigrationsTable } from './apply';
 import { checkLocation, DdlBuilder, type SchemaLocation } from './ddl';
@@ -35,7 +36,7 @@ export type { SchemaMigration } from './types';
 export { MIGRATIONS_TABLE } from './apply';
 
 /** Every migration the library ships, oldest first. */
-export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [m001Initial, m002JobsStatusUpdatedIdx, m003BatchLeaseTimes];
+export const SCHEMA_MIGRATIONS: readonly SchemaMigration[] = [m001Initial, m002JobsStatusUpdatedIdx, m003BatchLeaseTimes, m004ProgressCounters];
 
 /** Options of {@link migrate} and the other migration functions. */
 export interface MigrationOptions extends SchemaLocation {

@@ -66,7 +66,10 @@ export function assembleStore(sequelize: Sequelize, options: SequelizeStateStore
   const models = defineStoreModels(sequelize, { tablePrefix: settings.tablePrefix, schema: settings.schema });
   const qualify = (table: string): string =>
     (settings.schema ? `${dialect.quote(settings.schema)}.` : '') + dialect.quote(`${settings.tablePrefix}${table}`);
-  const tables: Tables = { jobs: qualify('bulkimport_jobs'), batches: qualify('bulkimport_batches'), records: qualify('bulkimport_records') };
+  const tables: Tables = {
+    jobs: qualify('bulkimport_jobs'), batches: qualify('bulkimport_batches'), records: qualify('bulkimport_records'),
+    ...(dialect.progressCounters ? { progress: qualify('bulkimport_progress') } : {}),
+  };
   let ctx: StoreContext | undefined;
   const executor = new Executor(sequelize, dialect, driver, (fn) => (ctx as StoreContext).retrying(fn, true));
   ctx = new StoreContext(sequelize, dialect, tables, settings, new Statements(sqlTarget(dialect, tables)), executor);

@@ -24,6 +24,8 @@ export class StoreContext {
   readonly written = new WrittenJobs();
   /** The batches `getJobState` last read per job (see `jobCache.ts`). */
   readonly read: ReadJobs;
+  /** Whether the database's progress counters exist, once checked (see `counters.ts`). */
+  countersReady: Promise<boolean> | undefined;
 
   constructor(
     readonly sequelize: Sequelize,

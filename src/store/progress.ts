@@ -11,6 +11,7 @@ import { isTrue, toNumber } from '../mappers/json';
 import { checkId } from '../mappers/validate';
 import type { JobProgress } from '../ports';
 import type { StoreContext } from './context';
+import { countersReady } from './counters';
 import { batchAggregates, jobProgressRows, liveRecordCounts } from './sql';
 
 /** One group of a job's batch rows (by status, and whether never changed since saved). */
@@ -137,7 +138,8 @@ export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJ
   const out = new Map<string, ProgressInputs>();
   if (jobs.length === 0) return out;
   const ids = jobs.map((j) => j.id);
-  const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length), ids);
+  const counters = await countersReady(ctx);
+  const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length, counters), ids);
   for (const job of jobs) {
     // For one job the statement has no jobId column (see batchAggregates): every row is that job's.
     const batches = aggregates.filter((r) => ids.length === 1 || r.jobId === job.id).map(aggregateOf);
@@ -151,9 +153,9 @@ export class Progress {
   constructor(private readonly ctx: StoreContext) {}
 
   /**
-   * `getProgress`: the job row joined to one aggregate over its batch rows
-   * (one statement), then the record counts of its batches in flight if it
-   * has any.
+   * `getProgress`: the job row joined to its batch aggregates (one statement;
+   * from the progress counters where the database keeps them), then the
+   * record counts of its batches in flight if it has any.
    * @throws NotFoundError for an unknown job.
    */
   async of(jobId: string): Promise<JobProgress> {
@@ -162,7 +164,7 @@ export class Progress {
     checkId(jobId, 'jobId', context);
     await ctx.flush(jobId);
     return ctx.guard(context, async () => {
-      const rows = await ctx.select(ctx.sql(jobProgressRows), [jobId]);
+      const rows = await ctx.select(ctx.sql(jobProgressRows, await countersReady(ctx)), [jobId]);
       if (!rows[0]) throw new NotFoundError('no such job', context);
       const job = progressJob(rows[0]);
       // A job without batches joins one row with no group (NULL status).

@@ -1,11 +1,12 @@
 /** `initialize()`: the store's tables and indexes (and PostgreSQL schema), created if missing. */
 import type { ModelAttributeColumnOptions } from 'sequelize';
 import type { StoreContext } from './context';
+import { ensureCounters } from './counters';
 import type { StoreModels } from './models';
 
 /**
  * Creates the tables and indexes if they do not exist (and, on PostgreSQL,
- * the schema). Idempotent. MySQL/MariaDB tables get a binary NO PAD
+ * the schema and the progress counters). Idempotent. MySQL/MariaDB tables get a binary NO PAD
  * collation, so ids compare exactly as on the other dialects.
  */
 export async function createTables(ctx: StoreContext, models: StoreModels): Promise<void> {
@@ -23,6 +24,7 @@ export async function createTables(ctx: StoreContext, models: StoreModels): Prom
       await model.sync(tableOptions);
       await addMissingColumns(ctx, model as unknown as Parameters<typeof addMissingColumns>[1]);
     }
+    await ensureCounters(ctx);
   });
 }
 

@@ -15,6 +15,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { Sequelize } from 'sequelize';
 import { SequelizeStateStore, type SequelizeStateStoreOptions } from '../../src';
+import { dialectFor } from '../../src/store/dialects';
 
 export interface TestDatabase {
   /** Label used in test names: sqlite, postgres, mariadb, mysql. */
@@ -111,6 +112,11 @@ export async function freshStore(
     prefix,
     async drop() {
       await store.close().catch(() => undefined);
+      const counters = dialectFor(sequelize.getDialect())?.progressCounters;
+      if (counters && store.tables.progress) {
+        await sequelize.query(counters.drop({ batches: store.tables.batches, progress: store.tables.progress, prefix, ...(options.schema ? { schema: options.schema } : {}) }))
+          .catch(() => undefined);
+      }
       for (const model of [store.models.Record, store.models.Batch, store.models.Job]) {
         await model.drop().catch(() => undefined);
       }

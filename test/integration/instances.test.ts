@@ -79,7 +79,8 @@ function tableReferences(log: readonly string[]): string[] {
   const refs = new Set<string>();
   for (const sql of log) {
     // Identifiers only: string literals (catalog look-ups) and longer names (indexes) are not table references.
-    for (const m of sql.matchAll(/(?<!['A-Za-z0-9_])((?:["`][A-Za-z0-9_]+["`]\.)?["`]?[A-Za-z0-9_]*bulkimport_(?:jobs|batches|records)["`]?)(?![A-Za-z0-9_])/g)) {
+    const code = sql.replace(/'(?:[^']|'')*'/g, "''");
+    for (const m of code.matchAll(/(?<!['A-Za-z0-9_])((?:["`][A-Za-z0-9_]+["`]\.)?["`]?[A-Za-z0-9_]*bulkimport_(?:jobs|batches|records|progress)["`]?)(?![A-Za-z0-9_])/g)) {
       refs.add(m[1] as string);
     }
   }
@@ -259,9 +260,9 @@ describe('two stores on two instances in one process', () => {
       await everyMethod(one);
       const refs = tableReferences(log);
       expect(refs.length).toBeGreaterThan(0);
-      for (const ref of refs) expect(ref).toMatch(new RegExp(`^"${s1}"\\."${prefix}bulkimport_(jobs|batches|records)"$`));
+      for (const ref of refs) expect(ref).toMatch(new RegExp(`^"${s1}"\\."${prefix}bulkimport_(jobs|batches|records|progress)"$`));
       const [tables] = await sequelize.query(`SELECT schemaname, tablename FROM pg_tables WHERE tablename LIKE '${prefix}%' ORDER BY tablename`);
-      expect(tables).toEqual(['batches', 'jobs', 'records'].map((t) => ({ schemaname: s1, tablename: `${prefix}bulkimport_${t}` })));
+      expect(tables).toEqual(['batches', 'jobs', 'progress', 'records'].map((t) => ({ schemaname: s1, tablename: `${prefix}bulkimport_${t}` })));
       const [indexes] = await sequelize.query(`SELECT schemaname FROM pg_indexes WHERE indexname LIKE '${prefix}%'`);
       expect((indexes as Array<{ schemaname: string }>).every((i) => i.schemaname === s1)).toBe(true);
       expect((indexes as unknown[]).length).toBeGreaterThanOrEqual(6); // 3 primary keys, 3+ secondary indexes

@@ -268,10 +268,11 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     expect(rest).not.toMatch(/CREATE TABLE IF NOT EXISTS \S*bulkimport_jobs/);
   });
 
-  test('003 and 002 can be reverted through createMigrator() and applied again', async () => {
+  test('004, 003 and 002 can be reverted through createMigrator() and applied again', async () => {
     const p = prefix('mv');
     await migrate(sequelize, { tablePrefix: p });
     const umzug = await createMigrator(sequelize, { tablePrefix: p });
+    expect((await umzug.down()).map((m) => m.name)).toEqual(['004_progress_counters']);
     expect((await umzug.down()).map((m) => m.name)).toEqual(['003_batch_lease_times']);
     const columns = Object.keys(await sequelize.getQueryInterface().describeTable(`${p}bulkimport_batches`));
     expect(columns).not.toContain('renewed_at');
@@ -279,8 +280,8 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
     expect((await umzug.down()).map((m) => m.name)).toEqual(['002_jobs_status_updated_idx']);
     const shape = (await shapeOf(sequelize, p)) as Record<string, { indexes: unknown[] }>;
     expect(shape.bulkimport_jobs?.indexes).toEqual([]);
-    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx', '003_batch_lease_times']);
-    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(['002_jobs_status_updated_idx', '003_batch_lease_times']);
+    expect(await pendingMigrations(sequelize, { tablePrefix: p })).toEqual(ALL.slice(1));
+    expect(await migrate(sequelize, { tablePrefix: p })).toEqual(ALL.slice(1));
     const run = await smallImport(new SequelizeStateStore(sequelize, { tablePrefix: p }));
     expectImported(run.state, run.jobId);
   });
@@ -301,8 +302,13 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('migr
           `SELECT tablename FROM pg_tables WHERE schemaname = '${schema}' ORDER BY tablename`,
         );
         expect((rows as Array<{ tablename: string }>).map((r) => r.tablename)).toEqual(
-          ['bulkimport_batches', 'bulkimport_jobs', 'bulkimport_migrations', 'bulkimport_records'].map((t) => `${p}${t}`),
+          ['bulkimport_batches', 'bulkimport_jobs', 'bulkimport_migrations', 'bulkimport_progress', 'bulkimport_records'].map((t) => `${p}${t}`),
         );
+        // the progress counters' trigger functions too
+        const [functions] = await sequelize.query(
+          `SELECT n.nspname AS s, COUNT(*)::int AS n FROM pg_proc f JOIN pg_namespace n ON n.oid = f.pronamespace WHERE f.proname LIKE '${p}%' GROUP BY 1`,
+        );
+        expect(functions).toEqual([{ s: schema, n: 4 }]);
         const [idx] = await sequelize.query(`SELECT indexname FROM pg_indexes WHERE schemaname = '${schema}' AND indexname LIKE '%_idx'`);
         expect(idx).toHaveLength(4);
         const store = new SequelizeStateStore(sequelize, { tablePrefix: p, schema });

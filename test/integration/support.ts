@@ -8,6 +8,7 @@ import * as path from 'path';
 import { randomUUID } from 'crypto';
 import { Sequelize, type Options } from 'sequelize';
 import type { JobState, ProcessedRecord, SequelizeStateStore } from '../../src';
+import { dialectFor } from '../../src/store/dialects';
 import type { TestDatabase } from '../helpers/databases';
 
 /** A fresh SQLite file path under the OS temp dir. */
@@ -21,13 +22,23 @@ export function connect(db: TestDatabase, options: Options = {}, storage = sqlit
   return new Sequelize(db.url as string, { logging: false, pool: { max: 5, min: 0 }, ...options });
 }
 
-/** Drops a prefix's tables (and the migrations table) if they exist. */
+/** Drops a prefix's tables (and the migrations table, and PostgreSQL's progress counters) if they exist. */
 export async function dropTables(sequelize: Sequelize, prefix: string, schema?: string): Promise<void> {
   const qi = sequelize.getQueryInterface();
+  await dropCounters(sequelize, prefix, schema);
   for (const t of ['bulkimport_records', 'bulkimport_batches', 'bulkimport_jobs', 'bulkimport_migrations']) {
     const tableName = `${prefix}${t}`;
     await qi.dropTable(schema ? ({ tableName, schema } as unknown as string) : tableName).catch(() => undefined);
   }
+}
+
+/** Drops PostgreSQL's progress counters of a prefix (table, triggers, functions), if any. */
+export async function dropCounters(sequelize: Sequelize, prefix: string, schema?: string): Promise<void> {
+  const counters = dialectFor(sequelize.getDialect())?.progressCounters;
+  if (!counters) return;
+  const q = (name: string): string => (schema ? `"${schema}".` : '') + `"${prefix}${name}"`;
+  await sequelize.query(counters.drop({ batches: q('bulkimport_batches'), progress: q('bulkimport_progress'), prefix, ...(schema ? { schema } : {}) }))
+    .catch(() => undefined);
 }
 
 /** Record `index` of the small import. */

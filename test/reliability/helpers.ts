@@ -52,7 +52,8 @@ export function distributedJob(id: string, batchIds: readonly string[], size: nu
 /** Row counts of the store's three tables (every job). */
 export async function rowCounts(store: SequelizeStateStore): Promise<Record<string, number>> {
   const out: Record<string, number> = {};
-  for (const [name, table] of Object.entries(store.tables)) {
+  const { jobs, batches, records } = store.tables;
+  for (const [name, table] of Object.entries({ jobs, batches, records })) {
     const [row] = await store.sequelize.query<{ n: unknown }>(`SELECT COUNT(*) AS n FROM ${table}`, {
       type: QueryTypes.SELECT,
       transaction: null,

@@ -31,12 +31,13 @@ describe('SQL builders', () => {
     const dialect = dialectFor(name);
     expect(dialect).toBeDefined();
     const q = dialect!.quote;
-    const t = sql.sqlTarget(dialect!, { jobs: q('j'), batches: q('b'), records: q('r') });
+    const t = sql.sqlTarget(dialect!, { jobs: q('j'), batches: q('b'), records: q('r'), progress: q('p') });
     const statements = [
       sql.upsertRecords(t, 3), sql.upsertJob(t), sql.insertBatches(t, 2, true), sql.insertBatches(t, 2, false),
       sql.insertUnindexedBatch(t), sql.updateBatch(t, true, false), sql.updateBatch(t, false, true), sql.claimSelect(t),
       sql.claimUpdate(t), sql.releaseBatch(t), sql.renewLease(t), sql.reclaimStale(t), sql.finalizeJob(t),
-      sql.selectRecordsByStatus(t, 2), sql.selectFirstRecordOfBatches(t, 3), sql.jobProgressRows(t), sql.selectRecordsPage(t, 2, 10, 5),
+      sql.selectRecordsByStatus(t, 2), sql.selectFirstRecordOfBatches(t, 3), sql.jobProgressRows(t, false), sql.jobProgressRows(t, true),
+      sql.batchAggregates(t, 3, false), sql.batchAggregates(t, 3, true), sql.selectRecordsPage(t, 2, 10, 5),
       sql.liveRecordCounts(t, true, true, false), sql.liveRecordCounts(t, false, false, true),
     ];
     if (dialect!.updateReturning) statements.push(sql.claimReturning(t));

@@ -3,7 +3,7 @@ import { postgres } from './postgres';
 import { sqlite } from './sqlite';
 import type { Dialect } from './types';
 
-export type { Dialect, Tables } from './types';
+export type { CounterLocation, Dialect, ProgressCounters, Tables } from './types';
 export { driverError, driverFor, type Driver } from './drivers';
 
 const DIALECTS: readonly Dialect[] = [postgres, mysql, sqlite];

@@ -1,4 +1,5 @@
 import { driverError } from './drivers';
+import { postgresCounters } from './postgresCounters';
 import { onConflictStandard, quoteStandard } from './standard';
 import type { Dialect } from './types';
 
@@ -23,6 +24,7 @@ export const postgres: Dialect = {
   skipLocked: ' FOR UPDATE SKIP LOCKED',
   insertInto: (table) => `INSERT INTO ${table} AS cur`,
   quote: quoteStandard,
+  progressCounters: postgresCounters,
   createSchema: (name) => `CREATE SCHEMA IF NOT EXISTS ${quoteStandard(name)}`,
   nowMs: `(floor(extract(epoch from clock_timestamp()) * 1000))::bigint`,
   textParam: (param) => `CAST(${param} AS VARCHAR)`,

@@ -13,6 +13,37 @@ export interface Tables {
   readonly jobs: string;
   readonly batches: string;
   readonly records: string;
+  /** The progress counters table, where the dialect keeps counters (`progressCounters`). */
+  readonly progress?: string;
+}
+
+/** Where a store's progress counters live: its batches table, the counters table, and what names their other objects. */
+export interface CounterLocation {
+  /** Quoted, qualified batches table. */
+  readonly batches: string;
+  /** Quoted, qualified counters table (`<prefix>bulkimport_progress`). */
+  readonly progress: string;
+  /** The store's table prefix (letters, digits, underscores). */
+  readonly prefix: string;
+  /** The store's schema, unquoted, if any. */
+  readonly schema?: string;
+}
+
+/**
+ * Per-job batch aggregates kept by the database (triggers on the batches
+ * table), which progress reads instead of aggregating batch rows.
+ */
+export interface ProgressCounters {
+  /** A query whose one row's `ok` column is true when the counters table and every trigger exist. */
+  present(at: CounterLocation): string;
+  /**
+   * One statement that creates the table, functions and triggers and fills
+   * the table from the batch rows, atomically, unless they all exist.
+   * Idempotent; concurrent callers wait for each other.
+   */
+  create(at: CounterLocation): string;
+  /** One statement that drops the triggers, functions and table. Idempotent. */
+  drop(at: CounterLocation): string;
 }
 
 /** A dialect's capabilities and syntax. */
@@ -69,6 +100,11 @@ export interface Dialect {
    * (MySQL/MariaDB: a database the user creates; SQLite: no schemas).
    */
   createSchema?(name: string): string;
+  /**
+   * Progress counters the database keeps (PostgreSQL); absent where progress
+   * aggregates the batch rows on every read.
+   */
+  readonly progressCounters?: ProgressCounters;
   /** The statement that opens a transaction on a raw connection. */
   readonly beginTransaction: string;
   /** The clause that locks the rows a SELECT reads until the transaction ends (`''` where there are no row locks). */

@@ -21,16 +21,27 @@ function batchRecords(t: SqlTarget): string {
  * reported records and accounted records (`size`). For one job the rows are
  * not grouped by job (no `jobId` column): grouping by the id string cost
  * PostgreSQL a third of the statement at 10,000 batches.
+ *
+ * `counters`: the same groups summed from the database's progress counters
+ * (`Dialect.progressCounters`, src/store/dialects/postgresCounters.ts), a few
+ * rows per job, instead of every batch row (about 4 ms at 10,000 batches on
+ * PostgreSQL).
  */
-export function batchAggregates(t: SqlTarget, jobs: number): string {
+export function batchAggregates(t: SqlTarget, jobs: number, counters: boolean): string {
   const q = t.q;
-  const fresh = `CASE WHEN ${q('version')} = 0 THEN 1 ELSE 0 END`;
   const byJob = jobs > 1;
-  return `SELECT ${byJob ? `${q('job_id')} AS ${q('jobId')}, ` : ''}${q('status')} AS ${q('status')}, ${fresh} AS ${q('fresh')},`
+  const where = `WHERE ${byJob ? `${q('job_id')} IN (${paramList(1, jobs)})` : `${q('job_id')} = $1`}`;
+  const job = byJob ? `${q('job_id')} AS ${q('jobId')}, ` : '';
+  if (counters && t.tables.progress) {
+    const sum = (column: string): string => `SUM(${q(column)}) AS ${q(column)}`;
+    return `SELECT ${job}${q('status')} AS ${q('status')}, ${q('fresh')} AS ${q('fresh')}, ${['n', 'processed', 'failed', 'size'].map(sum).join(', ')}`
+      + ` FROM ${t.tables.progress} ${where} GROUP BY ${byJob ? `${q('job_id')}, ` : ''}${q('status')}, ${q('fresh')} HAVING SUM(${q('n')}) <> 0`;
+  }
+  const fresh = `CASE WHEN ${q('version')} = 0 THEN 1 ELSE 0 END`;
+  return `SELECT ${job}${q('status')} AS ${q('status')}, ${fresh} AS ${q('fresh')},`
     + ` COUNT(*) AS ${q('n')}, SUM(${q('processed_count')}) AS ${q('processed')}, SUM(${q('failed_count')}) AS ${q('failed')},`
     + ` SUM(${batchRecords(t)}) AS ${q('size')}`
-    + ` FROM ${t.tables.batches} WHERE ${byJob ? `${q('job_id')} IN (${paramList(1, jobs)})` : `${q('job_id')} = $1`}`
-    + ` GROUP BY ${byJob ? `${q('job_id')}, ` : ''}${q('status')}, ${fresh}`;
+    + ` FROM ${t.tables.batches} ${where} GROUP BY ${byJob ? `${q('job_id')}, ` : ''}${q('status')}, ${fresh}`;
 }
 
 /**
@@ -38,16 +49,17 @@ export function batchAggregates(t: SqlTarget, jobs: number): string {
  * `completedAt`, `distributed`) joined to its batch aggregates
  * ({@link batchAggregates} for one job): one row per aggregate group, or one
  * row with a NULL `status` for a job without batches; no row for an unknown
- * job. `getProgress` reads job and batches in one round trip.
+ * job. `getProgress` reads job and batches in one round trip. `counters`: as
+ * in {@link batchAggregates}.
  */
-export function jobProgressRows(t: SqlTarget): string {
+export function jobProgressRows(t: SqlTarget, counters: boolean): string {
   const q = t.q;
   const j = (column: string, alias: string): string => `j.${q(column)} AS ${q(alias)}`;
   const a = (alias: string): string => `a.${q(alias)} AS ${q(alias)}`;
   return `SELECT ${j('id', 'id')}, ${j('total_records', 'totalRecords')}, ${j('started_at', 'startedAt')},`
     + ` ${j('completed_at', 'completedAt')}, ${j('distributed', 'distributed')},`
     + ` ${['status', 'fresh', 'n', 'processed', 'failed', 'size'].map(a).join(', ')}`
-    + ` FROM ${t.tables.jobs} j LEFT JOIN (${batchAggregates(t, 1)}) a ON 1 = 1 WHERE j.${q('id')} = $1`;
+    + ` FROM ${t.tables.jobs} j LEFT JOIN (${batchAggregates(t, 1, counters)}) a ON 1 = 1 WHERE j.${q('id')} = $1`;
 }
 
 /**

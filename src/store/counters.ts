@@ -1,0 +1,51 @@
+/**
+ * The database's progress counters (dialects with `progressCounters`:
+ * PostgreSQL): created by `initialize()` (and migration
+ * `004_progress_counters`), and checked once per store before progress reads
+ * them. A store on tables whose counters were never created (migrated only
+ * up to 003, say) reads progress from the batch rows, as other dialects do.
+ */
+import type { CounterLocation, ProgressCounters } from './dialects';
+import type { StoreContext } from './context';
+import { isTrue } from '../mappers/json';
+
+/** Where this store's counters live, or `undefined` when its dialect keeps none. */
+export function counterLocation(ctx: StoreContext): CounterLocation | undefined {
+  if (!ctx.dialect.progressCounters || !ctx.tables.progress) return undefined;
+  const { tablePrefix, schema } = ctx.settings;
+  return { batches: ctx.tables.batches, progress: ctx.tables.progress, prefix: tablePrefix, ...(schema ? { schema } : {}) };
+}
+
+async function present(ctx: StoreContext, at: CounterLocation): Promise<boolean> {
+  const [row] = await ctx.select<{ ok: unknown }>((ctx.dialect.progressCounters as ProgressCounters).present(at), []);
+  return isTrue(row?.ok);
+}
+
+/**
+ * Creates the counters if they are missing (table, triggers, and the counts
+ * of the batches already stored: one statement, which holds writes to the
+ * batches table back while it runs). Concurrent callers wait for each other
+ * and the later ones find the counters made.
+ */
+export async function ensureCounters(ctx: StoreContext): Promise<void> {
+  const at = counterLocation(ctx);
+  const counters = ctx.dialect.progressCounters;
+  if (!at || !counters) return;
+  if (!(await present(ctx, at))) await ctx.exec(counters.create(at), []);
+  ctx.countersReady = Promise.resolve(true);
+}
+
+/** Whether progress can read the counters: checked once per store (after `initialize()`, known). */
+export function countersReady(ctx: StoreContext): Promise<boolean> {
+  const at = counterLocation(ctx);
+  if (!at) return Promise.resolve(false);
+  if (!ctx.countersReady) {
+    const check = present(ctx, at);
+    ctx.countersReady = check;
+    // A failed check (database down) is not remembered: the next read asks again.
+    check.catch(() => {
+      if (ctx.countersReady === check) ctx.countersReady = undefined;
+    });
+  }
+  return ctx.countersReady;
+}
