@@ -12,7 +12,7 @@ import { checkId } from '../mappers/validate';
 import type { JobProgress } from '../ports';
 import type { StoreContext } from './context';
 import { countersReady } from './counters';
-import { batchAggregates, jobProgressRows, liveRecordCounts } from './sql';
+import { batchAggregates, jobProgressRows, jobProgressWithLive, liveRecordCounts } from './sql';
 
 /** One group of a job's batch rows (by status, and whether never changed since saved). */
 export interface BatchAggregate {
@@ -164,14 +164,26 @@ export class Progress {
     checkId(jobId, 'jobId', context);
     await ctx.flush(jobId);
     return ctx.guard(context, async () => {
-      const rows = await ctx.select(ctx.sql(jobProgressRows, await countersReady(ctx)), [jobId]);
+      if (await countersReady(ctx)) {
+        // Job, counters and the records in flight in one statement.
+        const rows = await ctx.select(ctx.sql(jobProgressWithLive), [jobId]);
+        const head = rows.filter((r) => r.live === null || r.live === undefined);
+        if (!head[0]) throw new NotFoundError('no such job', context);
+        const live: Record<string, number> = {};
+        for (const r of rows) if (!head.includes(r)) live[String(r.status)] = toNumber(r.n) ?? 0;
+        return progressOf({ ...progressJob(head[0]), batches: aggregatesOf(head), live });
+      }
+      const rows = await ctx.select(ctx.sql(jobProgressRows, false), [jobId]);
       if (!rows[0]) throw new NotFoundError('no such job', context);
       const job = progressJob(rows[0]);
-      // A job without batches joins one row with no group (NULL status).
-      const batches = rows.filter((r) => r.status !== null && r.status !== undefined).map(aggregateOf);
-      return progressOf(await withLive(ctx, job, batches));
+      return progressOf(await withLive(ctx, job, aggregatesOf(rows)));
     });
   }
+}
+
+/** The aggregate groups of job-and-aggregate rows (a job without batches joins one row with no group: NULL status). */
+function aggregatesOf(rows: readonly Record<string, unknown>[]): BatchAggregate[] {
+  return rows.filter((r) => r.status !== null && r.status !== undefined).map(aggregateOf);
 }
 
 /** The fields of a job row progress needs. */

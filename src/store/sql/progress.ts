@@ -63,6 +63,32 @@ export function jobProgressRows(t: SqlTarget, counters: boolean): string {
 }
 
 /**
+ * `$1` job, where the database keeps progress counters: {@link jobProgressRows}
+ * from the counters (column `live` NULL) followed by the record counts by
+ * status of its batches in flight (`live` 1: only `status` and `n` set) — the
+ * whole of `getProgress` in one round trip. The batches in flight are those
+ * {@link liveRecordCounts} names; the PENDING ones are looked up only when
+ * the counters show any that count (for a distributed job, claimed before),
+ * a one-time condition the planner checks before scanning the job's PENDING
+ * batches.
+ */
+export function jobProgressWithLive(t: SqlTarget): string {
+  const q = t.q;
+  const progress = t.tables.progress as string;
+  const distributed = `(SELECT d.${q('distributed')} FROM ${t.tables.jobs} d WHERE d.${q('id')} = $1)`;
+  const from = `SELECT b.${q('batch_id')} FROM ${t.tables.batches} b WHERE b.${q('job_id')} = $1 AND`;
+  const held = `${from} b.${q('status')} IN ('PROCESSING', 'PAUSED')`;
+  const pending = `${from} b.${q('status')} = 'PENDING' AND (b.${q('version')} > 0 OR NOT ${distributed})`
+    + ` AND EXISTS (SELECT 1 FROM ${progress} c WHERE c.${q('job_id')} = $1 AND c.${q('status')} = 'PENDING' AND c.${q('n')} > 0`
+    + ` AND (c.${q('fresh')} = 0 OR NOT ${distributed}))`;
+  const none = (alias: string): string => `NULL AS ${q(alias)}`;
+  return `SELECT NULL AS ${q('live')}, r.* FROM (${jobProgressRows(t, true)}) r`
+    + ` UNION ALL SELECT 1, ${['id', 'totalRecords', 'startedAt', 'completedAt', 'distributed'].map(none).join(', ')},`
+    + ` ${q('status')}, NULL, COUNT(*), NULL, NULL, NULL`
+    + ` ${t.dialect.fromWhereIn(t.tables.records, `${q('job_id')} = $1`, q('batch_id'), `${held} UNION ALL ${pending}`)} GROUP BY ${q('status')}`;
+}
+
+/**
  * `$1` job: its record counts by status over the batches in flight —
  * PROCESSING or PAUSED (`held`), and PENDING (`pending`) unless (`distributed`)
  * the batch was never claimed (its records are the orchestrator's, all
