@@ -1,4 +1,5 @@
 /** Every scenario of `npm run bench`, in the order a run takes them. */
+import { counters } from './counters';
 import { cycle } from './cycle';
 import { cycle8 } from './cycle8';
 import { dashboard } from './dashboard';
@@ -20,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   saveBatchRecords,
   cycle,
   cycle8,
+  counters,
   sequelizeQuery,
   reads,
   importScenario,
