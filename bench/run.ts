@@ -30,7 +30,7 @@ import { printTable } from './lib/print';
 import { RawSql } from './lib/raw';
 import { writeMarkdown } from './lib/report';
 import type { DialectResult } from './lib/results';
-import { locations, openRaw, openStore, type Location } from './lib/setup';
+import { dropStoreTables, locations, openRaw, openStore, type Location } from './lib/setup';
 import { checkTargets } from './lib/targets';
 import { SCENARIOS } from './scenarios';
 
@@ -67,8 +67,7 @@ async function runDialect(location: Location, options: BenchOptions): Promise<Di
   console.log(`\n== ${location.dialect}${options.quick ? ' (quick)' : ''} — tables ${prefix}*; ${uptime()}`);
   // Interrupted (Ctrl-C, kill): drop this run's tables before leaving.
   const onSignal = (): void => {
-    void Promise.all([store.models.Record, store.models.Batch, store.models.Job].map((m) => m.drop().catch(() => undefined)))
-      .finally(() => process.exit(130));
+    void dropStoreTables(store, prefix).finally(() => process.exit(130));
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -81,7 +80,7 @@ async function runDialect(location: Location, options: BenchOptions): Promise<Di
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
     await store.close();
-    for (const model of [store.models.Record, store.models.Batch, store.models.Job]) await model.drop().catch(() => undefined);
+    await dropStoreTables(store, prefix);
     await raw.close();
     await sequelize.close();
   }

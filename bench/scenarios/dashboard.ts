@@ -14,7 +14,7 @@ import { DASHBOARD_JOB as JOB, dashboardShape, seedDashboardJob } from '../lib/d
 import { settleHeap } from '../lib/measure';
 import { ms } from '../lib/print';
 import type { DashboardCall } from '../lib/results';
-import { connect } from '../lib/setup';
+import { connect, dropStoreTables } from '../lib/setup';
 import type { Scenario } from './scenario';
 
 const BUDGET = { api: 100, getProgress: 5 };
@@ -94,7 +94,7 @@ export const dashboard: Scenario = {
       await served?.close();
       await store.close();
       await uncached.close();
-      for (const model of [store.models.Record, store.models.Batch, store.models.Job]) await model.drop().catch(() => undefined);
+      await dropStoreTables(store, prefix);
       await sequelize.close();
     }
   },
