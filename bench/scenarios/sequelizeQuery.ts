@@ -27,12 +27,15 @@ const LABEL = 'sequelize.query() with bind';
 class QueryPath {
   private readonly dialect: Dialect;
   private readonly s: Statements;
+  /** The store reads the progress counters where the dialect keeps them (its tables were initialized). */
+  private readonly counters: boolean;
 
   constructor(private readonly sequelize: Sequelize, ctx: Ctx) {
     const dialect = dialectFor(sequelize.getDialect());
     if (!dialect) throw new Error(`no dialect adapter for ${sequelize.getDialect()}`);
     this.dialect = dialect;
     this.s = new Statements(sqlTarget(dialect, ctx.store.tables));
+    this.counters = ctx.store.tables.progress !== undefined;
   }
 
   private rows<T>(sql: string, bind: unknown[], transaction?: Transaction): Promise<T[]> {
@@ -73,7 +76,7 @@ class QueryPath {
       await this.exec(this.s.get(finalizeJob), [jobId]);
       return true;
     }
-    const [head] = await this.rows<{ status: string; anyBatch: unknown; unfinished: unknown }>(this.s.get(finalizeCheck), [jobId]);
+    const [head] = await this.rows<{ status: string; anyBatch: unknown; unfinished: unknown }>(this.s.get(finalizeCheck, this.counters), [jobId]);
     const yes = (v: unknown): boolean => v === true || Number(v) === 1;
     if (head && head.status === 'PROCESSING' && yes(head.anyBatch) && !yes(head.unfinished)) {
       await this.sequelize.transaction(async (t) => {

@@ -4,6 +4,7 @@ import { isTrue, toNumber } from '../mappers/json';
 import { checkId } from '../mappers/validate';
 import type { DistributedJobStatus } from '../ports';
 import type { StoreContext } from './context';
+import { countersReady } from './counters';
 import { countBatchesByStatus, finalizeCheck, finalizeJob, selectJobHead } from './sql';
 
 /** Counts by status from `SELECT status, COUNT(*) AS n … GROUP BY status` rows. */
@@ -39,7 +40,7 @@ export class Finalizer {
       // the first snapshot). So: a plain check first (most calls end here), then
       // the job row locked, then the UPDATE in a new statement, which sees
       // every batch committed before the lock was granted.
-      const [head] = await ctx.select<{ status: string; anyBatch: unknown; unfinished: unknown }>(ctx.sql(finalizeCheck), [jobId]);
+      const [head] = await ctx.select<{ status: string; anyBatch: unknown; unfinished: unknown }>(ctx.sql(finalizeCheck, await countersReady(ctx)), [jobId]);
       if (!head || head.status !== 'PROCESSING' || !isTrue(head.anyBatch) || isTrue(head.unfinished)) return false;
       return ctx.retrying(() => ctx.transaction(async (tx) => {
         await ctx.select(ctx.sql(selectJobHead, true), [jobId], tx);
@@ -48,13 +49,13 @@ export class Finalizer {
     });
   }
 
-  /** Batch counts by status, from one aggregate query. */
+  /** Batch counts by status, from one aggregate query (over the progress counters where the database keeps them). */
   async distributedStatus(jobId: string): Promise<DistributedJobStatus> {
     const ctx = this.ctx;
     const context: ErrorContext = { operation: 'getDistributedStatus', jobId };
     checkId(jobId, 'jobId', context);
     return ctx.guard(context, async () => {
-      const counts = countsOf(await ctx.select(ctx.sql(countBatchesByStatus), [jobId]));
+      const counts = countsOf(await ctx.select(ctx.sql(countBatchesByStatus, await countersReady(ctx)), [jobId]));
       const total = sum(counts);
       const completed = counts.COMPLETED ?? 0;
       const failed = counts.FAILED ?? 0;

@@ -37,7 +37,8 @@ describe('SQL builders', () => {
       sql.insertUnindexedBatch(t), sql.updateBatch(t, true, false), sql.updateBatch(t, false, true), sql.claimSelect(t),
       sql.claimUpdate(t), sql.releaseBatch(t), sql.renewLease(t), sql.reclaimStale(t), sql.finalizeJob(t),
       sql.selectRecordsByStatus(t, 2), sql.selectFirstRecordOfBatches(t, 3), sql.jobProgressRows(t, false), sql.jobProgressRows(t, true),
-      sql.batchAggregates(t, 3, false), sql.batchAggregates(t, 3, true), sql.selectRecordsPage(t, 2, 10, 5),
+      sql.batchAggregates(t, 3, false), sql.batchAggregates(t, 3, true), sql.jobProgressWithLive(t),
+      sql.finalizeCheck(t, false), sql.finalizeCheck(t, true), sql.countBatchesByStatus(t, false), sql.countBatchesByStatus(t, true), sql.selectRecordsPage(t, 2, 10, 5),
       sql.liveRecordCounts(t, true, true, false), sql.liveRecordCounts(t, false, false, true),
     ];
     if (dialect!.updateReturning) statements.push(sql.claimReturning(t));

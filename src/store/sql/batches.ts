@@ -85,9 +85,13 @@ export function selectFirstRecordOfBatches(t: SqlTarget, batches: number): strin
     + ` FROM ${t.tables.records} WHERE ${q('job_id')} = $1 AND ${q('batch_id')} IN (${paramList(2, batches)}) GROUP BY ${q('batch_id')}`;
 }
 
-/** `$1` job: batch counts by status. */
-export function countBatchesByStatus(t: SqlTarget): string {
+/** `$1` job: batch counts by status (`counters`: summed from the progress counters, `Dialect.progressCounters`). */
+export function countBatchesByStatus(t: SqlTarget, counters: boolean): string {
   const q = t.q;
+  if (counters && t.tables.progress) {
+    return `SELECT ${q('status')} AS ${q('status')}, SUM(${q('n')}) AS ${q('n')} FROM ${t.tables.progress}`
+      + ` WHERE ${q('job_id')} = $1 GROUP BY ${q('status')} HAVING SUM(${q('n')}) <> 0`;
+  }
   return `SELECT ${q('status')} AS ${q('status')}, COUNT(*) AS ${q('n')} FROM ${t.tables.batches}`
     + ` WHERE ${q('job_id')} = $1 GROUP BY ${q('status')}`;
 }

@@ -20,14 +20,23 @@ export function finalizeJob(t: SqlTarget): string {
 /**
  * `$1` job: its status, whether it has any batch (`anyBatch`) and whether
  * any batch is unfinished (`unfinished`), as 0/1 — the check before a
- * locked finalize (see `Dialect.lockBeforeCheck`).
+ * locked finalize (see `Dialect.lockBeforeCheck`), which re-checks the batch
+ * rows itself ({@link finalizeJob}).
+ *
+ * `counters`: both answered from the progress counters
+ * (`Dialect.progressCounters`): a few rows of the job. On the batch rows,
+ * PostgreSQL planned the `EXISTS` as a sequential scan when the job held
+ * about half of the table (the estimate assumes job and status independent),
+ * 2.3 ms per call at the end of a 10,000-batch job.
  */
-export function finalizeCheck(t: SqlTarget): string {
+export function finalizeCheck(t: SqlTarget, counters: boolean): string {
   const q = t.q;
-  const b = t.tables.batches;
+  const [from, live] = counters && t.tables.progress
+    ? [t.tables.progress, ` AND x.${q('n')} > 0`]
+    : [t.tables.batches, ''];
   return `SELECT j.${q('status')} AS ${q('status')},`
-    + ` CASE WHEN EXISTS (SELECT 1 FROM ${b} ab WHERE ab.${q('job_id')} = $1) THEN 1 ELSE 0 END AS ${q('anyBatch')},`
-    + ` CASE WHEN EXISTS (SELECT 1 FROM ${b} ob WHERE ob.${q('job_id')} = $1 AND ob.${q('status')} IN ${UNFINISHED_BATCH})`
+    + ` CASE WHEN EXISTS (SELECT 1 FROM ${from} x WHERE x.${q('job_id')} = $1${live}) THEN 1 ELSE 0 END AS ${q('anyBatch')},`
+    + ` CASE WHEN EXISTS (SELECT 1 FROM ${from} x WHERE x.${q('job_id')} = $1 AND x.${q('status')} IN ${UNFINISHED_BATCH}${live})`
     + ` THEN 1 ELSE 0 END AS ${q('unfinished')}`
     + ` FROM ${t.tables.jobs} j WHERE j.${q('id')} = $1`;
 }
