@@ -7,6 +7,7 @@
  */
 import type { CounterLocation, ProgressCounters } from './dialects';
 import type { StoreContext } from './context';
+import { StateStoreError } from '../errors';
 import { isTrue } from '../mappers/json';
 
 /** Where this store's counters live, or `undefined` when its dialect keeps none. */
@@ -33,6 +34,25 @@ export async function ensureCounters(ctx: StoreContext): Promise<void> {
   if (!at || !counters) return;
   if (!(await present(ctx, at))) await ctx.exec(counters.create(at), []);
   ctx.countersReady = Promise.resolve(true);
+}
+
+/**
+ * Runs `fn` with whether the counters can be read. If it fails while they
+ * were thought present, and they are gone (dropped by a migration's `down()`
+ * or by hand while this store ran), remembers that and runs `fn` again on
+ * the batch rows; any other failure is `fn`'s own.
+ */
+export async function withCounters<T>(ctx: StoreContext, fn: (counters: boolean) => Promise<T>): Promise<T> {
+  const counters = await countersReady(ctx);
+  try {
+    return await fn(counters);
+  } catch (error) {
+    const at = counterLocation(ctx);
+    // The library's own errors (an unknown job) are answers, not a missing table.
+    if (error instanceof StateStoreError || !counters || !at || (await present(ctx, at).catch(() => true))) throw error;
+    ctx.countersReady = Promise.resolve(false);
+    return fn(false);
+  }
 }
 
 /** Whether progress can read the counters: checked once per store (after `initialize()`, known). */

@@ -4,7 +4,7 @@ import { isTrue, toNumber } from '../mappers/json';
 import { checkId } from '../mappers/validate';
 import type { DistributedJobStatus } from '../ports';
 import type { StoreContext } from './context';
-import { countersReady } from './counters';
+import { withCounters } from './counters';
 import { countBatchesByStatus, finalizeCheck, finalizeJob, selectJobHead } from './sql';
 
 /** Counts by status from `SELECT status, COUNT(*) AS n … GROUP BY status` rows. */
@@ -40,7 +40,8 @@ export class Finalizer {
       // the first snapshot). So: a plain check first (most calls end here), then
       // the job row locked, then the UPDATE in a new statement, which sees
       // every batch committed before the lock was granted.
-      const [head] = await ctx.select<{ status: string; anyBatch: unknown; unfinished: unknown }>(ctx.sql(finalizeCheck, await countersReady(ctx)), [jobId]);
+      const [head] = await withCounters(ctx, (counters) =>
+        ctx.select<{ status: string; anyBatch: unknown; unfinished: unknown }>(ctx.sql(finalizeCheck, counters), [jobId]));
       if (!head || head.status !== 'PROCESSING' || !isTrue(head.anyBatch) || isTrue(head.unfinished)) return false;
       return ctx.retrying(() => ctx.transaction(async (tx) => {
         await ctx.select(ctx.sql(selectJobHead, true), [jobId], tx);
@@ -55,7 +56,7 @@ export class Finalizer {
     const context: ErrorContext = { operation: 'getDistributedStatus', jobId };
     checkId(jobId, 'jobId', context);
     return ctx.guard(context, async () => {
-      const counts = countsOf(await ctx.select(ctx.sql(countBatchesByStatus, await countersReady(ctx)), [jobId]));
+      const counts = countsOf(await withCounters(ctx, (counters) => ctx.select(ctx.sql(countBatchesByStatus, counters), [jobId])));
       const total = sum(counts);
       const completed = counts.COMPLETED ?? 0;
       const failed = counts.FAILED ?? 0;

@@ -11,7 +11,7 @@ import { isTrue, toNumber } from '../mappers/json';
 import { checkId } from '../mappers/validate';
 import type { JobProgress } from '../ports';
 import type { StoreContext } from './context';
-import { countersReady } from './counters';
+import { withCounters } from './counters';
 import { batchAggregates, jobProgressRows, jobProgressWithLive, liveRecordCounts } from './sql';
 
 /** One group of a job's batch rows (by status, and whether never changed since saved). */
@@ -138,8 +138,7 @@ export async function progressInputs(ctx: StoreContext, jobs: readonly ProgressJ
   const out = new Map<string, ProgressInputs>();
   if (jobs.length === 0) return out;
   const ids = jobs.map((j) => j.id);
-  const counters = await countersReady(ctx);
-  const aggregates = await ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length, counters), ids);
+  const aggregates = await withCounters(ctx, (counters) => ctx.select<Record<string, unknown>>(ctx.sql(batchAggregates, ids.length, counters), ids));
   for (const job of jobs) {
     // For one job the statement has no jobId column (see batchAggregates): every row is that job's.
     const batches = aggregates.filter((r) => ids.length === 1 || r.jobId === job.id).map(aggregateOf);
@@ -163,8 +162,8 @@ export class Progress {
     const context: ErrorContext = { operation: 'getProgress', jobId };
     checkId(jobId, 'jobId', context);
     await ctx.flush(jobId);
-    return ctx.guard(context, async () => {
-      if (await countersReady(ctx)) {
+    return ctx.guard(context, () => withCounters(ctx, async (counters) => {
+      if (counters) {
         // Job, counters and the records in flight in one statement.
         const rows = await ctx.select(ctx.sql(jobProgressWithLive), [jobId]);
         const head = rows.filter((r) => r.live === null || r.live === undefined);
@@ -177,7 +176,7 @@ export class Progress {
       if (!rows[0]) throw new NotFoundError('no such job', context);
       const job = progressJob(rows[0]);
       return progressOf(await withLive(ctx, job, aggregatesOf(rows)));
-    });
+    }));
   }
 }
 

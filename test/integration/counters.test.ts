@@ -221,6 +221,28 @@ maybe('progress counters on postgres: tables without them', () => {
     await store.close();
   });
 
+  test('counters dropped while a store runs: its reads and finalization go back to the batch rows', async () => {
+    const p = uniquePrefix('cd');
+    prefixes.push(p);
+    const store = new SequelizeStateStore(sequelize, { tablePrefix: p, leaseRenewalMs: 0 });
+    await store.initialize();
+    const jobId = 'c-dropped';
+    await distributed(store, jobId, 2);
+    await expectExactProgress(store, jobId, 'with counters');
+    await sequelize.query(postgresCounters.drop({ batches: store.tables.batches, progress: store.tables.progress as string, prefix: p }));
+    await expectExactProgress(store, jobId, 'counters dropped');
+    expect((await store.getDistributedStatus(jobId)).pendingBatches).toBe(2);
+    for (let i = 0; i < 2; i++) {
+      const claim = await store.claimBatch(jobId, 'w');
+      if (!claim.claimed) throw new Error('expected a claim');
+      await store.updateBatchState(jobId, claim.reservation.batchId, { batchId: claim.reservation.batchId, status: 'COMPLETED', processedCount: SIZE, failedCount: 0 }, { workerId: 'w' });
+    }
+    expect(await store.tryFinalizeJob(jobId)).toBe(true);
+    expect((await store.listJobs({ limit: 10 })).find((j) => j.id === jobId)?.status).toBe('COMPLETED');
+    await expect(store.getProgress('c-none')).rejects.toThrow(/no such job/);
+    await store.close();
+  });
+
   test('migration 004 adds the counters (and its script, run by hand, too); reverting it drops them', async () => {
     const p = uniquePrefix('cm');
     prefixes.push(p);
