@@ -78,8 +78,8 @@ function runsOf(f: Figure): string {
   return `- ${f.operation}: store ${f.storeRuns.map(fmt).join(', ')}; limit ${f.limitRuns.map(fmt).join(', ')} ${f.unit}.${others} Limit: ${f.limitMethod}.`;
 }
 
-function dialectSection(r: DialectResult): string[] {
-  const out: string[] = [`## ${r.dialect}`, ''];
+function dialectSection(r: DialectResult, heading = `## ${r.dialect}`): string[] {
+  const out: string[] = [heading, ''];
   const load = r.loadBefore ? `; load average ${r.loadBefore.join(', ')} at the start, ${r.loadAfter?.join(', ')} at the end` : '';
   out.push(`Run ${r.startedAt} → ${r.finishedAt}; ${r.machine}${load}${r.quick ? '; QUICK sizes' : ''}.`, '');
   out.push('| operation | store | limit (raw driver) | store/limit (scaling rows: store cost large ÷ small) |', '|---|---:|---:|---|');
@@ -119,7 +119,6 @@ function dialectSection(r: DialectResult): string[] {
   return out;
 }
 
-/** Writes `outFile` from `resultsDir/{sqlite,postgres,mariadb}.json` (those that exist). */
 const KEPT_NOTE = '_Not re-run with the other sections: kept from the earlier full run it names, on the code of that time._';
 
 /**
@@ -132,20 +131,41 @@ function keptSection(previous: string, dialect: string): string[] | undefined {
   if (start < 0) return undefined;
   let end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
   if (end < 0) end = lines.length;
-  const body = lines.slice(start + 1, end).filter((l) => l !== KEPT_NOTE);
+  // A partial re-run shown under the kept section last time is not part of it.
+  const partial = lines.findIndex((l, i) => i > start && i < end && l.startsWith(partialHeading(dialect)));
+  const body = lines.slice(start + 1, partial > 0 ? partial : end).filter((l) => l !== KEPT_NOTE);
   while (body[0] === '') body.shift();
   return [`## ${dialect}`, '', KEPT_NOTE, '', ...body];
 }
 
+function partialHeading(dialect: string): string {
+  return `### ${dialect}: partial re-run`;
+}
+
+/**
+ * Writes `outFile` from `resultsDir/{sqlite,postgres,mariadb}.json` (those
+ * that exist; a dialect without one keeps its section of the earlier file,
+ * marked), each followed by its `<dialect>-partial.json` when that run is
+ * newer (`--only`: only the rows it re-ran, on the code of its time).
+ */
 export function writeMarkdown(resultsDir: string, outFile: string): void {
   const sections: string[][] = [];
   const previous = fs.existsSync(outFile) ? fs.readFileSync(outFile, 'utf8') : '';
+  const read = (name: string): DialectResult | undefined => {
+    const file = path.join(resultsDir, name);
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as DialectResult : undefined;
+  };
   for (const d of ['sqlite', 'postgres', 'mariadb']) {
-    const file = path.join(resultsDir, `${d}.json`);
-    if (fs.existsSync(file)) sections.push(dialectSection(JSON.parse(fs.readFileSync(file, 'utf8')) as DialectResult));
+    const full = read(`${d}.json`);
+    if (full) sections.push(dialectSection(full));
     else {
       const kept = keptSection(previous, d);
       if (kept) sections.push(kept);
+    }
+    const partial = read(`${d}-partial.json`);
+    if (partial && !partial.quick && (!full || partial.finishedAt > full.finishedAt)) {
+      const ids = [...new Set(partial.figures.map((f) => f.id))].join(', ');
+      sections.push(dialectSection(partial, `${partialHeading(d)} (${ids}${partial.dashboard ? ', dashboard' : ''})`));
     }
   }
   if (sections.length === 0) throw new Error(`no results in ${resultsDir}; run the bench first`);

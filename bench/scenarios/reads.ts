@@ -6,7 +6,7 @@ import type { Scenario } from './scenario';
 export const reads: Scenario = {
   id: 'reads',
   measures: 'getProgress and getDistributedStatus calls/s on a job of 100,000 records and 10,000 batches, half done, 1 % of the batches in flight',
-  storeSide: 'store.getProgress, store.getDistributedStatus',
+  storeSide: 'store.getProgress, store.getDistributedStatus (on PostgreSQL from the progress counters, so the limit there does more work than the store)',
   limitSide: 'job row + batch rows GROUP BY status (+ records of the batches in flight GROUP BY status, when there are any); batches GROUP BY status',
   async run(ctx) {
     const { readRecords, readBatches, readCalls: n } = ctx.size;
