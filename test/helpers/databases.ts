@@ -97,6 +97,15 @@ export function uniquePrefix(tag = 't'): string {
   return `${tag}${process.pid.toString(36)}${Date.now().toString(36).slice(-4)}${counter}_`;
 }
 
+/** Drops PostgreSQL's progress counters of a prefix (table, triggers, functions), if any: dropping the batches table leaves them. */
+export async function dropCounters(sequelize: Sequelize, prefix: string, schema?: string): Promise<void> {
+  const counters = dialectFor(sequelize.getDialect())?.progressCounters;
+  if (!counters) return;
+  const q = (name: string): string => (schema ? `"${schema}".` : '') + `"${prefix}${name}"`;
+  await sequelize.query(counters.drop({ batches: q('bulkimport_batches'), progress: q('bulkimport_progress'), prefix, ...(schema ? { schema } : {}) }))
+    .catch(() => undefined);
+}
+
 /** A store on its own prefix, initialised; `drop()` removes its tables. */
 export async function freshStore(
   db: TestDatabase,
@@ -112,11 +121,7 @@ export async function freshStore(
     prefix,
     async drop() {
       await store.close().catch(() => undefined);
-      const counters = dialectFor(sequelize.getDialect())?.progressCounters;
-      if (counters && store.tables.progress) {
-        await sequelize.query(counters.drop({ batches: store.tables.batches, progress: store.tables.progress, prefix, ...(options.schema ? { schema: options.schema } : {}) }))
-          .catch(() => undefined);
-      }
+      await dropCounters(sequelize, prefix, options.schema);
       for (const model of [store.models.Record, store.models.Batch, store.models.Job]) {
         await model.drop().catch(() => undefined);
       }

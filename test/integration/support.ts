@@ -8,8 +8,7 @@ import * as path from 'path';
 import { randomUUID } from 'crypto';
 import { Sequelize, type Options } from 'sequelize';
 import type { JobState, ProcessedRecord, SequelizeStateStore } from '../../src';
-import { dialectFor } from '../../src/store/dialects';
-import type { TestDatabase } from '../helpers/databases';
+import { dropCounters, type TestDatabase } from '../helpers/databases';
 
 /** A fresh SQLite file path under the OS temp dir. */
 export function sqliteFile(): string {
@@ -30,15 +29,6 @@ export async function dropTables(sequelize: Sequelize, prefix: string, schema?: 
     const tableName = `${prefix}${t}`;
     await qi.dropTable(schema ? ({ tableName, schema } as unknown as string) : tableName).catch(() => undefined);
   }
-}
-
-/** Drops PostgreSQL's progress counters of a prefix (table, triggers, functions), if any. */
-export async function dropCounters(sequelize: Sequelize, prefix: string, schema?: string): Promise<void> {
-  const counters = dialectFor(sequelize.getDialect())?.progressCounters;
-  if (!counters) return;
-  const q = (name: string): string => (schema ? `"${schema}".` : '') + `"${prefix}${name}"`;
-  await sequelize.query(counters.drop({ batches: q('bulkimport_batches'), progress: q('bulkimport_progress'), prefix, ...(schema ? { schema } : {}) }))
-    .catch(() => undefined);
 }
 
 /** Record `index` of the small import. */
