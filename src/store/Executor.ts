@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { Transaction, type Sequelize } from 'sequelize';
 import type { Dialect } from './dialects';
 import type { Driver, Want } from './dialects/drivers';
+import { sqliteTurns, type TakeTurn } from './dialects/sqliteTurns';
 import { logStatement } from './statementLog';
 
 /** A transaction the executor runs statements in: the connection that holds it. */
@@ -48,16 +49,6 @@ interface Compiled {
 export const COMPILED_CACHE_CHARS = 1_000_000;
 
 /**
- * One queue per Sequelize instance on SQLite: the store's statements and
- * transactions there run one at a time. SQLite has one writer per database;
- * a store write on the instance's shared connection racing the store's own
- * transaction on another connection could wait out the busy timeout or, in
- * `:memory:` (one connection for everything), run inside that transaction
- * and be rolled back with it.
- */
-const sqliteQueues = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
-
-/**
  * Runs the store's statements: on a connection taken from (and given back
  * to) the Sequelize instance's own pool, through the driver directly, with
  * the driver's native placeholders. What the store gives up by not going
@@ -71,10 +62,16 @@ const sqliteQueues = new WeakMap<Sequelize, { tail: Promise<unknown> }>();
  * connection whose rollback fails is destroyed, not returned to the pool).
  * On SQLite, Sequelize's own `IMMEDIATE` transaction (it opens a connection
  * of its own per transaction); there every store statement and transaction
- * runs one at a time per Sequelize instance (see `sqliteQueues`).
+ * runs one at a time per database file in the process, whichever instance it
+ * comes through (see `sqliteTurns`): a store write on the instance's shared
+ * connection racing the store's own transaction on another connection would
+ * wait out the busy timeout or, in `:memory:` (one connection for
+ * everything), run inside that transaction and be rolled back with it.
  */
 export class Executor {
   private readonly manager: ConnectionManager;
+  /** SQLite: runs a statement or transaction in this database's turn. */
+  private readonly serial: TakeTurn;
   private readonly compiled = new LRUCache<string, Compiled>({
     maxSize: COMPILED_CACHE_CHARS,
     sizeCalculation: (c, sql) => sql.length + (c.order ? c.text.length + c.order.length : 1),
@@ -88,6 +85,7 @@ export class Executor {
     private readonly retryBusy: <T>(fn: () => Promise<T>) => Promise<T>,
   ) {
     this.manager = (sequelize as unknown as { connectionManager: ConnectionManager }).connectionManager;
+    this.serial = dialect.singleWriter ? sqliteTurns(sequelize) : (fn) => fn();
   }
 
   /** Rows of a SELECT (or `… RETURNING`). */
@@ -224,15 +222,6 @@ export class Executor {
     } catch {
       // Already gone.
     }
-  }
-
-  /** Runs `fn` after every store statement and transaction queued before it on this Sequelize instance (SQLite). */
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    let queue = sqliteQueues.get(this.sequelize);
-    if (!queue) sqliteQueues.set(this.sequelize, (queue = { tail: Promise.resolve() }));
-    const run = queue.tail.then(fn);
-    queue.tail = run.catch(() => undefined);
-    return run;
   }
 
   private sqliteTransaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {

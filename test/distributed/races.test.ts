@@ -1,8 +1,9 @@
 /**
  * Issue 3: the distributed races, one at a time, each with many separate
  * Sequelize instances (one connection each) hitting the database at the same
- * moment (on SQLite: 16 connections to one file in one process, which the
- * database serialises): claimers on the last batch, finalizers, a stale worker completing
+ * moment (on SQLite: 16 instances on one file in one process, whose store
+ * statements take turns in the process; two processes on one file, where the
+ * database's lock serialises them, are in sqlite.test.ts): claimers on the last batch, finalizers, a stale worker completing
  * after its batch was reclaimed, heartbeats, release by a non-holder,
  * repeated `saveJobState` / `saveBatchRecords`, concurrent reclaims, claim
  * reasons and the `version` column.
@@ -11,7 +12,6 @@ import { randomUUID } from 'crypto';
 import type { Sequelize } from 'sequelize';
 import { LeaseLostError, SequelizeStateStore, type Batch, type ClaimBatchResult, type JobState } from '../../src';
 import { DATABASES, SKIPPED, freshStore, type TestDatabase } from '../helpers/databases';
-import { slowTest } from '../helpers/slow';
 import { pendingRecord } from '../engine/protocol';
 
 const N = 16;
@@ -81,13 +81,11 @@ function claimedIds(results: readonly ClaimBatchResult[]): string[] {
   return results.flatMap((r) => (r.claimed ? [r.reservation.batchId] : []));
 }
 
-// SQLite too: many connections to one file in one process, writers serialised by the busy timeout.
+// SQLite too: many instances on one file in one process, their store statements taking turns.
 describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('distributed races on %s', (_name, db) => {
   let fresh: Awaited<ReturnType<typeof freshStore>>;
   let pool: Awaited<ReturnType<typeof peers>>;
   let store: SequelizeStateStore;
-  // Sixteen SQLite connections taking turns on one write lock take 10-20 s per test: SLOW_TESTS=1 only there.
-  const slowOnSqlite = db.name === 'sqlite' ? slowTest : test;
 
   beforeAll(async () => {
     fresh = await freshStore(db, { poolMax: 4 });
@@ -314,7 +312,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     expect(again.claimed && again.reservation.batchId).toBe(id);
   });
 
-  slowOnSqlite('saveJobState of the same distributed job again (also concurrently) neither resets claimed/done batches nor duplicates them', async () => {
+  test('saveJobState of the same distributed job again (also concurrently) neither resets claimed/done batches nor duplicates them', async () => {
     const list = batches(5);
     const job = distributedJob(list);
     await store.saveJobState(job);
@@ -338,7 +336,7 @@ describe.each(DATABASES.map((db) => [db.name, db] as [string, TestDatabase]))('d
     expect(next.claimed && next.reservation.batchIndex).toBe(2);
   });
 
-  slowOnSqlite('claimers racing repeated saveJobState of the same job all get a batch, and no batch is reset', async () => {
+  test('claimers racing repeated saveJobState of the same job all get a batch, and no batch is reset', async () => {
     for (let round = 0; round < 2; round++) {
       const list = batches(200);
       const job = distributedJob(list);

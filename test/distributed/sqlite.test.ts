@@ -5,8 +5,8 @@
  * - In one process, workers on their own Sequelize instances (own
  *   connections) taking turns batch by batch, one of them dying half-way
  *   through a batch: its batch comes back through `reclaimStaleBatches`.
- * - In one process, workers running at the same time (the database
- *   serialises their writes; the store's busy timeout makes them wait).
+ * - In one process, workers running at the same time (their stores' statements
+ *   take turns on the file).
  * - Two worker processes on the same file.
  *
  * Checked as on the server databases: every record once, no batch held by two
@@ -119,7 +119,7 @@ describe('distributed import on SQLite (development use)', () => {
     }
   });
 
-  test(`4 workers in one process at the same time (writes serialised by the database): ${TOTAL} records`, async () => {
+  test(`4 workers in one process at the same time (their store statements taking turns on the file): ${TOTAL} records`, async () => {
     const fresh = await freshStore(sqlite);
     try {
       const storage = (fresh.sequelize as unknown as { options: { storage: string } }).options.storage;

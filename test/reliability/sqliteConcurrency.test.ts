@@ -2,8 +2,8 @@
  * SQLite under the engine's concurrent batches in one process: with
  * `maxConcurrentBatches` up to 8, in the default journal mode and in WAL, with
  * and without write-behind, the import completes and no SQLITE_BUSY reaches
- * the engine (the store runs its own statements one at a time per Sequelize
- * instance). And `:memory:`, where Sequelize uses one connection for
+ * the engine (the store runs its own statements one at a time per database
+ * file in the process). And `:memory:`, where Sequelize uses one connection for
  * everything: a record saved while a job save's transaction is open is not
  * rolled back with it.
  */
