@@ -161,6 +161,21 @@ maybe('progress counters on postgres', () => {
     expect(row).toEqual({ n: '2', p: '4000000000', f: '4000000000', s: '8000000000' });
   });
 
+  test('a writer whose search_path leaves out the tables\' schema still counts in the store\'s counters', async () => {
+    const jobId = 'c-path';
+    await distributed(ctx.store, jobId, 3);
+    const [{ schema }] = await ctx.sequelize.query<{ schema: string }>('SELECT current_schema() AS schema', { type: QueryTypes.SELECT }) as [{ schema: string }];
+    const batches = `"${schema}".${ctx.store.tables.batches}`;
+    await ctx.sequelize.transaction(async (transaction) => {
+      // The trigger functions name the counters table unqualified, as the store does without a schema option.
+      await ctx.sequelize.query('SET LOCAL search_path = pg_catalog', { transaction });
+      await ctx.sequelize.query(`UPDATE ${batches} SET status = 'COMPLETED', processed_count = 2, failed_count = 1, version = version + 1 WHERE job_id = $1 AND batch_index = 1`,
+        { bind: [jobId], transaction });
+    });
+    await expectCountersExact(ctx.sequelize, ctx.store, jobId);
+    expect(await ctx.store.getProgress(jobId)).toMatchObject({ processedRecords: 2, failedRecords: 1, currentBatch: 1 });
+  });
+
   test('deleting a job removes its counter rows; truncating the batches table empties them', async () => {
     const jobId = 'c-delete';
     await distributed(ctx.store, jobId, 4);

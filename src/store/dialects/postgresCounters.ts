@@ -107,6 +107,10 @@ export const postgresCounters: ProgressCounters = {
       + ' fresh SMALLINT NOT NULL, n BIGINT NOT NULL, processed BIGINT NOT NULL, failed BIGINT NOT NULL, size BIGINT NOT NULL,'
       + ' PRIMARY KEY (job_id, stripe, status, fresh));'
       + EVENTS.map((e) => ` CREATE OR REPLACE FUNCTION ${n.fn(e)}() RETURNS trigger LANGUAGE plpgsql AS $fn$ BEGIN ${body(e, n.progress)} RETURN NULL; END $fn$;`).join('')
+      // The functions name the counters table as the store does (unqualified
+      // without a schema option); pinned to the schema it was created in, a
+      // writer whose session has another search_path still counts there.
+      + EVENTS.map((e) => ` EXECUTE 'ALTER FUNCTION ${n.fn(e)}() SET search_path = ' || quote_ident(${at.schema ? `'${at.schema}'` : 'current_schema()'});`).join('')
       + EVENTS.map((e) => ` DROP TRIGGER IF EXISTS ${n.trigger(e)} ON ${n.batches}; ${createTrigger(e, n)};`).join('')
       // The counts of the batches already stored.
       + ` DELETE FROM ${n.progress}; ${addDeltas(n.progress, deltas(n.batches, ''))};`
