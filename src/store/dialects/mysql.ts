@@ -44,17 +44,21 @@ export const mysql: Dialect = {
   fromWhereIn: (table, where, column, subquery) =>
     `FROM (${subquery}) AS ${mysql.quote('live')} JOIN ${table} ON ${where} AND ${table}.${column} = ${mysql.quote('live')}.${column}`,
   jsonText: (column) => `CAST(${column} AS CHAR)`,
-  onConflictUpdate(_table, keys, update, raw = {}) {
+  onConflictUpdate(table, keys, update, raw = {}) {
+    // Columns qualified by the table: an INSERT … SELECT from another table
+    // with columns of the same names (a job's `status`, `version`) makes a
+    // bare name ambiguous.
+    const col = (c: string): string => `${table}.${mysql.quote(c)}`;
     const sets = [
-      ...update.map((c) => `${mysql.quote(c)} = VALUES(${mysql.quote(c)})`),
+      ...update.map((c) => `${col(c)} = VALUES(${mysql.quote(c)})`),
       // Assignments run left to right and see the columns assigned before
       // them: raw expressions come last and read the old row's other columns
       // only where those are not assigned (as the store's builders do).
-      ...Object.entries(raw).map(([c, sql]) => `${mysql.quote(c)} = ${sql.replace(/\$old\./g, '').replace(/\$new\.(`(?:[^`]|``)+`)/g, 'VALUES($1)')}`),
+      ...Object.entries(raw).map(([c, sql]) => `${col(c)} = ${sql.replace(/\$old\./g, `${table}.`).replace(/\$new\.(`(?:[^`]|``)+`)/g, 'VALUES($1)')}`),
     ];
     // A no-op assignment keeps existing rows unchanged without INSERT IGNORE,
     // which would also swallow truncation and constraint errors.
-    if (sets.length === 0) sets.push(`${mysql.quote(keys[0] as string)} = ${mysql.quote(keys[0] as string)}`);
+    if (sets.length === 0) sets.push(`${col(keys[0] as string)} = ${col(keys[0] as string)}`);
     return ` ON DUPLICATE KEY UPDATE ${sets.join(', ')}`;
   },
   isTransient(error) {
