@@ -6,7 +6,7 @@ import type { Batch, BatchState, BatchStatus } from '../ports';
 import type { StoreContext } from './context';
 import { slotValue, type WrittenBatch } from './jobCache';
 import type { Leases } from './leases';
-import { insertUnindexedBatch, selectBatchHolder, selectJobHead, updateBatch } from './sql';
+import { insertUnindexedBatch, selectBatchHolder, selectJobHead, updateBatch, upsertBatchOfPlainJob } from './sql';
 
 /** Options of the fenced form of `updateBatchState`. */
 export interface UpdateBatchOptions {
@@ -64,12 +64,23 @@ export class Batches {
     try {
       written = await ctx.guard(fenced ? { ...context, workerId } : context, async () => {
         const bind: unknown[] = [jobId, batchId, status, processed, failed];
+        const known = (): WrittenBatch | undefined => slotValue(ctx.written.get(jobId)?.rows.get(batchId));
+        // A job this store saved as not distributed (the engine's single
+        // process): one upsert, which the statement itself confines to such a
+        // job; a job made distributed since, or deleted, takes the path below.
+        if (!fenced && status !== 'PENDING' && ctx.written.get(jobId)?.distributed === false
+          && (await ctx.retrying(() => ctx.count(ctx.sql(upsertBatchOfPlainJob), bind))) > 0) {
+          const was = known();
+          return was ? { ...was, status, processed, failed } : undefined;
+        }
         if (fenced) bind.push(workerId);
         // One autocommit statement: after a deadlock (MariaDB, against concurrent
         // claims and finalizes) it was rolled back, so running it again is safe.
         const changed = await ctx.retrying(() => ctx.count(ctx.sql(updateBatch, fenced, status === 'PENDING'), bind));
-        const known = slotValue(ctx.written.get(jobId)?.rows.get(batchId));
-        if (changed > 0) return known ? { ...known, status, processed, failed } : undefined;
+        if (changed > 0) {
+          const was = known();
+          return was ? { ...was, status, processed, failed } : undefined;
+        }
         if (fenced) {
           this.leases.ended(jobId, batchId);
           throw await leaseError(ctx, jobId, batchId, { ...context, workerId });

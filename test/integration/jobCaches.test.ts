@@ -93,6 +93,40 @@ describe.each(DATABASES.map((d) => [d.name, d] as [string, TestDatabase]))('job 
     expect((await store.getJobState('c-report'))?.batches.map((b) => b.status)).toEqual(['COMPLETED', 'PROCESSING']);
   });
 
+  test('the engine\'s single-process batch reports on a job this store saved: one statement each, for a new batch too', async () => {
+    const { store } = ctx;
+    const job = singleJob('c-plain', ['COMPLETED']);
+    await store.saveJobState(job);
+    const statements = counting(store, /./);
+    try {
+      await store.updateBatchState('c-plain', 'c-plain-new', { batchId: 'c-plain-new', status: 'PROCESSING', processedCount: 0, failedCount: 0 });
+      await store.updateBatchState('c-plain', 'c-plain-new', { batchId: 'c-plain-new', status: 'COMPLETED', processedCount: 4, failedCount: 1 });
+      await store.updateBatchState('c-plain', 'c-plain-b0', { batchId: 'c-plain-b0', status: 'FAILED', processedCount: 9, failedCount: 1 });
+      expect(statements.n).toBe(3);
+    } finally {
+      statements.stop();
+    }
+    // (getJobState leaves out a batch whose index no saved record tells: read the rows.)
+    const rows = (await store.listBatches('c-plain')).map((b) => [b.id, b.index, b.status, b.processedCount, b.failedCount]);
+    expect(rows).toEqual([['c-plain-b0', 0, 'FAILED', 9, 1], ['c-plain-new', null, 'COMPLETED', 4, 1]]);
+    await store.saveJobState({ ...job, batches: [...job.batches, { id: 'c-plain-new', index: 1, status: 'COMPLETED', records: [], processedCount: 4, failedCount: 1 }] });
+    expect((await store.getJobState('c-plain'))?.batches.map((b) => [b.id, b.index])).toEqual([['c-plain-b0', 0], ['c-plain-new', 1]]);
+  });
+
+  test('a job this store saved as not distributed, made distributed by another store: an unknown batch is still refused', async () => {
+    const { store } = ctx;
+    await store.saveJobState(singleJob('c-became', ['COMPLETED']));
+    await other.saveJobState(distributedJob('c-became', ['c-became-d0'], 2));
+    await expect(store.updateBatchState('c-became', 'c-became-x', { batchId: 'c-became-x', status: 'PROCESSING', processedCount: 0, failedCount: 0 }))
+      .rejects.toMatchObject({ name: 'NotFoundError' });
+    expect((await store.getJobState('c-became'))?.batches.map((b) => b.id)).toEqual(['c-became-b0', 'c-became-d0']);
+    // Deleted meanwhile: the report is kept as before (a batch row waiting for its job).
+    await store.saveJobState(singleJob('c-deleted', []));
+    expect(await other.deleteJob('c-deleted')).toBe(true);
+    await store.updateBatchState('c-deleted', 'c-deleted-x', { batchId: 'c-deleted-x', status: 'PROCESSING', processedCount: 0, failedCount: 0 });
+    expect(await store.models.Batch.count({ where: { jobId: 'c-deleted' } })).toBe(1);
+  });
+
   test('another store saving the job in between: the next save writes every batch again', async () => {
     const { store } = ctx;
     const mine = singleJob('c-other', ['COMPLETED', 'COMPLETED', 'COMPLETED']);

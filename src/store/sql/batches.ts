@@ -46,6 +46,25 @@ export function insertUnindexedBatch(t: SqlTarget): string {
 }
 
 /**
+ * {@link insertUnindexedBatch} (insert, or update an existing row) only if
+ * the job row exists and is not distributed; otherwise it changes nothing.
+ * One statement for what the engine's single-process path otherwise does in
+ * three (an UPDATE that finds no row for a new batch, the job head, the
+ * INSERT). Same parameters.
+ */
+export function upsertBatchOfPlainJob(t: SqlTarget): string {
+  const d = t.dialect;
+  const q = t.q;
+  return `${d.insertInto(t.tables.batches)} (${columnList(t, ['job_id', 'batch_id', 'status', 'processed_count', 'failed_count', 'version', 'finished_at'])})`
+    + ` SELECT $1, $2, $3, $4, $5, 0, ${finishedAt(t, '$3')} FROM ${t.tables.jobs} j`
+    + ` WHERE j.${q('id')} = ${d.textParam('$1')} AND NOT j.${q('distributed')}`
+    + d.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], ['status', 'processed_count', 'failed_count'], {
+      finished_at: finishedAt(t, '$3', `$old.${q('finished_at')}`),
+      version: `$old.${q('version')} + 1`,
+    });
+}
+
+/**
  * Sets a batch's status and counts. `$1` job, `$2` batch, `$3` status,
  * `$4` processed, `$5` failed; with `fenced`, `$6` is the worker that must
  * hold the batch. A batch going back to PENDING loses its worker.
