@@ -26,6 +26,8 @@ export class StoreContext {
   readonly read: ReadJobs;
   /** Whether the database's progress counters exist, once checked (see `counters.ts`). */
   countersReady: Promise<boolean> | undefined;
+  /** When the counters were last found missing (`Date.now()`); `undefined` while they are not known to be. */
+  countersMissingSince: number | undefined;
 
   constructor(
     readonly sequelize: Sequelize,

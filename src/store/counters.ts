@@ -1,14 +1,19 @@
 /**
  * The database's progress counters (dialects with `progressCounters`:
  * PostgreSQL): created by `initialize()` (and migration
- * `004_progress_counters`), and checked once per store before progress reads
+ * `004_progress_counters`), and checked by each store before progress reads
  * them. A store on tables whose counters were never created (migrated only
- * up to 003, say) reads progress from the batch rows, as other dialects do.
+ * up to 003, say) reads progress from the batch rows, as other dialects do,
+ * and looks again every {@link COUNTERS_RECHECK_MS}: migration 004 run while
+ * it serves is picked up without a restart.
  */
 import type { CounterLocation, ProgressCounters } from './dialects';
 import type { StoreContext } from './context';
 import { StateStoreError } from '../errors';
 import { isTrue } from '../mappers/json';
+
+/** How long a store that found no counters reads the batch rows before it looks for them again, ms. */
+export const COUNTERS_RECHECK_MS = 60_000;
 
 /** Where this store's counters live, or `undefined` when its dialect keeps none. */
 export function counterLocation(ctx: StoreContext): CounterLocation | undefined {
@@ -34,6 +39,7 @@ export async function ensureCounters(ctx: StoreContext): Promise<void> {
   if (!at || !counters) return;
   if (!(await present(ctx, at))) await ctx.exec(counters.create(at), []);
   ctx.countersReady = Promise.resolve(true);
+  ctx.countersMissingSince = undefined;
 }
 
 /**
@@ -51,19 +57,28 @@ export async function withCounters<T>(ctx: StoreContext, fn: (counters: boolean)
     // The library's own errors (an unknown job) are answers, not a missing table.
     if (error instanceof StateStoreError || !counters || !at || (await present(ctx, at).catch(() => true))) throw error;
     ctx.countersReady = Promise.resolve(false);
+    ctx.countersMissingSince = Date.now();
     return fn(false);
   }
 }
 
-/** Whether progress can read the counters: checked once per store (after `initialize()`, known). */
+/**
+ * Whether progress can read the counters: checked once per store while they
+ * are there (after `initialize()`, known), again every
+ * {@link COUNTERS_RECHECK_MS} while they are not.
+ */
 export function countersReady(ctx: StoreContext): Promise<boolean> {
   const at = counterLocation(ctx);
   if (!at) return Promise.resolve(false);
-  if (!ctx.countersReady) {
+  const missing = ctx.countersMissingSince;
+  if (!ctx.countersReady || (missing !== undefined && Date.now() - missing >= COUNTERS_RECHECK_MS)) {
     const check = present(ctx, at);
     ctx.countersReady = check;
-    // A failed check (database down) is not remembered: the next read asks again.
-    check.catch(() => {
+    ctx.countersMissingSince = undefined;
+    check.then((ok) => {
+      if (ctx.countersReady === check && !ok) ctx.countersMissingSince = Date.now();
+    }, () => {
+      // A failed check (database down) is not remembered: the next read asks again.
       if (ctx.countersReady === check) ctx.countersReady = undefined;
     });
   }

@@ -235,6 +235,44 @@ maybe('progress counters on postgres: tables without them', () => {
     await store.close();
   });
 
+  test('a store that found no counters looks again a minute later: migration 004 run meanwhile by another store is picked up', async () => {
+    const p = uniquePrefix('cl');
+    prefixes.push(p);
+    await migrate(sequelize, { tablePrefix: p, to: '003_batch_lease_times' });
+    const store = new SequelizeStateStore(sequelize, { tablePrefix: p, leaseRenewalMs: 0 });
+    const jobId = 'c-later';
+    await distributed(store, jobId, 4);
+    const readsCounters = async (): Promise<boolean> => {
+      let seen = false;
+      const name = `seen-${Math.random()}`;
+      sequelize.addHook('beforeQuery', name, (_o, query) => {
+        if (String((query as unknown as { sql?: string }).sql ?? '').includes(`FROM ${store.tables.progress as string}`)) seen = true;
+      });
+      try {
+        await expectExactProgress(store, jobId, 'read');
+      } finally {
+        sequelize.removeHook('beforeQuery', name);
+      }
+      return seen;
+    };
+    expect(await readsCounters()).toBe(false);
+    const other = (pg as NonNullable<typeof pg>).connect({ poolMax: 1 });
+    try {
+      await migrate(other, { tablePrefix: p });
+    } finally {
+      await other.close();
+    }
+    expect(await readsCounters()).toBe(false); // within the minute: the batch rows still
+    const now = Date.now();
+    const clock = jest.spyOn(Date, 'now').mockReturnValue(now + 61_000);
+    try {
+      expect(await readsCounters()).toBe(true);
+    } finally {
+      clock.mockRestore();
+    }
+    await store.close();
+  });
+
   test('counters dropped while a store runs: its reads and finalization go back to the batch rows', async () => {
     const p = uniquePrefix('cd');
     prefixes.push(p);
