@@ -35,14 +35,22 @@ export function insertBatches(t: SqlTarget, rows: number, replace: boolean): str
  * `$1` job, `$2` batch, `$3` status, `$4` processed, `$5` failed.
  */
 export function insertUnindexedBatch(t: SqlTarget): string {
-  const d = t.dialect;
+  return `${reportedBatchInsert(t)} VALUES ($1, $2, $3, $4, $5, 0, ${finishedAt(t, '$3')})${reportedBatchConflict(t)}`;
+}
+
+/** `INSERT INTO` batches with the columns a report sets. */
+function reportedBatchInsert(t: SqlTarget): string {
+  const columns = ['job_id', 'batch_id', 'status', 'processed_count', 'failed_count', 'version', 'finished_at'];
+  return `${t.dialect.insertInto(t.tables.batches)} (${columnList(t, columns)})`;
+}
+
+/** A reported batch that exists already takes the report's status and counts (`$3`–`$5`); `version` moves. */
+function reportedBatchConflict(t: SqlTarget): string {
   const q = t.q;
-  return `${d.insertInto(t.tables.batches)} (${columnList(t, ['job_id', 'batch_id', 'status', 'processed_count', 'failed_count', 'version', 'finished_at'])})`
-    + ` VALUES ($1, $2, $3, $4, $5, 0, ${finishedAt(t, '$3')})`
-    + d.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], ['status', 'processed_count', 'failed_count'], {
-      finished_at: finishedAt(t, '$3', `$old.${q('finished_at')}`),
-      version: `$old.${q('version')} + 1`,
-    });
+  return t.dialect.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], ['status', 'processed_count', 'failed_count'], {
+    finished_at: finishedAt(t, '$3', `$old.${q('finished_at')}`),
+    version: `$old.${q('version')} + 1`,
+  });
 }
 
 /**
@@ -55,13 +63,8 @@ export function insertUnindexedBatch(t: SqlTarget): string {
 export function upsertBatchOfPlainJob(t: SqlTarget): string {
   const d = t.dialect;
   const q = t.q;
-  return `${d.insertInto(t.tables.batches)} (${columnList(t, ['job_id', 'batch_id', 'status', 'processed_count', 'failed_count', 'version', 'finished_at'])})`
-    + ` SELECT $1, $2, $3, $4, $5, 0, ${finishedAt(t, '$3')} FROM ${t.tables.jobs} j`
-    + ` WHERE j.${q('id')} = ${d.textParam('$1')} AND NOT j.${q('distributed')}`
-    + d.onConflictUpdate(t.tables.batches, ['job_id', 'batch_id'], ['status', 'processed_count', 'failed_count'], {
-      finished_at: finishedAt(t, '$3', `$old.${q('finished_at')}`),
-      version: `$old.${q('version')} + 1`,
-    });
+  return `${reportedBatchInsert(t)} SELECT $1, $2, $3, $4, $5, 0, ${finishedAt(t, '$3')} FROM ${t.tables.jobs} j`
+    + ` WHERE j.${q('id')} = ${d.textParam('$1')} AND NOT j.${q('distributed')}${reportedBatchConflict(t)}`;
 }
 
 /**
