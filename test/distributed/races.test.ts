@@ -11,17 +11,13 @@
 import { randomUUID } from 'crypto';
 import type { Sequelize } from 'sequelize';
 import { LeaseLostError, SequelizeStateStore, type Batch, type ClaimBatchResult, type JobState } from '../../src';
-import { DATABASES, SKIPPED, freshStore, type TestDatabase } from '../helpers/databases';
+import { DATABASES, freshStore, type TestDatabase } from '../helpers/databases';
 import { pendingRecord } from '../engine/protocol';
 
 const N = 16;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 jest.setTimeout(180_000);
-
-if (SKIPPED.length > 0) {
-  test.skip(`distributed races skipped on: ${SKIPPED.join(', ')}`, () => undefined);
-}
 
 /** `n` stores on the same tables, each on its own Sequelize instance with one connection, already connected. */
 async function peers(

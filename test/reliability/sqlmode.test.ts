@@ -16,9 +16,8 @@ const ATTACKS = [
   `\\"); DELETE FROM t; -- `,
 ];
 
-if (SQL_MODE_DATABASES.length === 0) {
-  test.skip('sql_mode NO_BACKSLASH_ESCAPES: no MySQL-family URL set (MARIADB_URL, MYSQL_URL)', () => undefined);
-} else describe.each(SQL_MODE_DATABASES.map((d) => [d.name, d] as const))('session sql_mode on %s', (_name, db) => {
+// Left out of the run without a MySQL-family URL (jest.config.js).
+describe.each(SQL_MODE_DATABASES.map((d) => [d.name, d] as const))('session sql_mode on %s', (_name, db) => {
   let ctx: Awaited<ReturnType<typeof freshStore>>;
   beforeAll(async () => {
     ctx = await freshStore(db);
