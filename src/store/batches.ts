@@ -64,23 +64,23 @@ export class Batches {
     try {
       written = await ctx.guard(fenced ? { ...context, workerId } : context, async () => {
         const bind: unknown[] = [jobId, batchId, status, processed, failed];
-        const known = (): WrittenBatch | undefined => slotValue(ctx.written.get(jobId)?.rows.get(batchId));
+        // What the row now holds, where this store knew the rest of it.
+        const landed = (): WrittenBatch | undefined => {
+          const was = slotValue(ctx.written.get(jobId)?.rows.get(batchId));
+          return was ? { ...was, status, processed, failed } : undefined;
+        };
         // A job this store saved as not distributed (the engine's single
         // process): one upsert, which the statement itself confines to such a
         // job; a job made distributed since, or deleted, takes the path below.
         if (!fenced && status !== 'PENDING' && ctx.written.get(jobId)?.distributed === false
           && (await ctx.retrying(() => ctx.count(ctx.sql(upsertBatchOfPlainJob), bind))) > 0) {
-          const was = known();
-          return was ? { ...was, status, processed, failed } : undefined;
+          return landed();
         }
         if (fenced) bind.push(workerId);
         // One autocommit statement: after a deadlock (MariaDB, against concurrent
         // claims and finalizes) it was rolled back, so running it again is safe.
         const changed = await ctx.retrying(() => ctx.count(ctx.sql(updateBatch, fenced, status === 'PENDING'), bind));
-        if (changed > 0) {
-          const was = known();
-          return was ? { ...was, status, processed, failed } : undefined;
-        }
+        if (changed > 0) return landed();
         if (fenced) {
           this.leases.ended(jobId, batchId);
           throw await leaseError(ctx, jobId, batchId, { ...context, workerId });
